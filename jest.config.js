@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
+  testTimeout: 120_000,
+  // Integration tests share one Temporal server, MariaDB and FerretDB: run serially.
+  maxWorkers: 1,
+  verbose: true,
+};

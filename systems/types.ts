@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import type { Frame } from '../market/frame';
+
+/** What a trading system wants done on the frame it just saw. */
+export type Action = 'none' | 'buy' | 'sell' | 'close';
+
+/**
+ * A system's decision. `buy` means "be long `quantity`", `sell` means "be short `quantity`"
+ * (reversing an opposite position first), `close` means "be flat". `stop` is the protective
+ * stop price for the new position.
+ */
+export interface Decision {
+  action: Action;
+  quantity: number;
+  stop?: number;
+  reason?: string;
+}
+
+export const NO_DECISION: Decision = Object.freeze({ action: 'none', quantity: 0 }) as Decision;
+
+export type Side = 'long' | 'short';
+
+/** The part of the portfolio a system may look at: its own position on its own symbol. */
+export interface PositionView {
+  side: Side;
+  quantity: number;
+  entryPrice: number;
+  stop?: number;
+}
+
+export interface PortfolioView {
+  position: PositionView | null;
+  /** Realised P&L of this system so far, in account currency. */
+  realisedPnl: number;
+}
+
+/** JSON-serialisable system state: it is carried across continue-as-new and snapshotted to MySQL. */
+export type SystemState = Record<string, unknown>;
+
+export interface DecisionInput<P, S extends SystemState> {
+  frame: Frame;
+  portfolio: PortfolioView;
+  params: P;
+  state: S;
+}
+
+export interface DecisionOutput<S extends SystemState> {
+  decision: Decision;
+  state: S;
+}
+
+/**
+ * A trading system: a zod parameter schema plus one pure, deterministic decision function.
+ * The same object runs inside the AccountSession workflow and in the backtester, so it must not
+ * do I/O, read the clock or use randomness.
+ */
+export interface TradingSystem<P = any, S extends SystemState = SystemState> {
+  readonly name: string;
+  readonly description: string;
+  readonly paramsSchema: z.ZodType<P, z.ZodTypeDef, unknown>;
+  initialState(params: P): S;
+  decide(input: DecisionInput<P, S>): DecisionOutput<S>;
+}
