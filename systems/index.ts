@@ -1,0 +1,5 @@
+export * from './types';
+export { getSystem, listSystems, validateParams, UnknownSystemError, InvalidSystemParamsError } from './registry';
+export type { ParamIssue, SystemInfo } from './registry';
+export { maCrossover, MaCrossoverParamsSchema, windowLength } from './ma-crossover';
+export type { MaCrossoverParams, MaCrossoverState, MaRelation } from './ma-crossover';
