@@ -7,5 +7,6 @@ module.exports = {
   testTimeout: 120_000,
   // Integration tests share one Temporal server, MariaDB and FerretDB: run serially.
   maxWorkers: 1,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   verbose: true,
 };

@@ -1,0 +1,62 @@
+import { log } from '@temporalio/activity';
+import type { AccountSnapshot, BrokerAdapter, BrokerPosition, OrderReport, OrderRequest } from '../brokers/adapter';
+import { withFailureMapping } from './failures';
+
+export interface BrokerActivityDeps {
+  adapter: BrokerAdapter;
+  /** TRADING_ENABLE of this broker worker: when false nothing reaches the broker, whatever the session asks. */
+  tradingEnabled: boolean;
+  /** Fault-injection point for crash tests: runs after the broker accepted an order, before the activity returns. */
+  afterSubmit?: (report: OrderReport) => void;
+}
+
+function dryRunReport(order: OrderRequest): OrderReport {
+  return {
+    clientOrderId: order.clientOrderId,
+    brokerOrderId: '',
+    status: 'dry-run',
+    symbol: order.symbol,
+    side: order.side,
+    quantity: order.quantity,
+    filledQuantity: 0,
+    fillPrice: 0,
+    filledAt: null,
+    reason: 'TRADING_ENABLE=false on the broker worker',
+  };
+}
+
+/**
+ * Broker activities are thin: they call the adapter, which owns idempotency (invariant 1) and error
+ * mapping. They run on the `broker-<name>` task queue, served by that broker's worker.
+ */
+export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }: BrokerActivityDeps) {
+  return withFailureMapping({
+    async placeOrder(order: OrderRequest): Promise<OrderReport> {
+      if (!tradingEnabled) {
+        log.warn('order not sent: trading disabled on this broker worker', { clientOrderId: order.clientOrderId, account: order.account });
+        return dryRunReport(order);
+      }
+      const report = await adapter.placeOrder(order);
+      log.info('order placed', {
+        account: order.account,
+        clientOrderId: order.clientOrderId,
+        status: report.status,
+        fillPrice: report.fillPrice,
+        broker: adapter.name,
+      });
+      afterSubmit?.(report);
+      return report;
+    },
+    async getOrder(account: string, clientOrderId: string): Promise<OrderReport | null> {
+      return adapter.getOrder(account, clientOrderId);
+    },
+    async getPositions(account: string): Promise<BrokerPosition[]> {
+      return adapter.getPositions(account);
+    },
+    async getAccount(account: string): Promise<AccountSnapshot> {
+      return adapter.getAccount(account);
+    },
+  });
+}
+
+export type BrokerActivities = ReturnType<typeof createBrokerActivities>;

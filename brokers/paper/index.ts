@@ -1,0 +1,3 @@
+export { PaperBrokerAdapter } from './paper-adapter';
+export { PaperConfigSchema, type PaperConfig } from './config';
+export { marketFillPrice, stopFillPrice } from './fill-model';

@@ -1,0 +1,136 @@
+import type { Pool } from './pool';
+import { accountSchema } from './pool';
+import type { Fill, OrderRecord } from '../trading/order';
+import type { Position } from '../trading/position';
+import type { Trade } from '../trading/trade';
+import type { SystemState } from '../systems/types';
+
+export interface SystemStateSnapshot {
+  systemId: string;
+  systemName: string;
+  params: Record<string, unknown>;
+  state: SystemState;
+  frameStart: number | null;
+}
+
+export interface EquityPoint {
+  ts: number;
+  balance: number;
+  realisedPnl: number;
+  unrealisedPnl: number;
+  equity: number;
+}
+
+/** Everything one step of the session changed, written in one transaction. */
+export interface SessionOutcome {
+  orders: OrderRecord[];
+  fills: Fill[];
+  openedPositions: Position[];
+  trades: Trade[];
+  systemStates: SystemStateSnapshot[];
+  equity?: EquityPoint;
+}
+
+export interface AccountCheckpoint {
+  /** Highest order sequence ever recorded, so a fresh session never reuses a clientOrderId. */
+  maxOrderSeq: number;
+  openPositions: number;
+}
+
+const n = <T>(x: T | undefined | null): T | null => (x === undefined ? null : x);
+
+/**
+ * The session's durable record in `mt_<account>`. Every write is an upsert keyed by a natural id
+ * (clientOrderId, positionRef, systemId, timestamp), so running one twice leaves the same rows (invariant 7).
+ */
+export class AccountStore {
+  constructor(private readonly pool: Pool) {}
+
+  async checkpoint(account: string): Promise<AccountCheckpoint> {
+    const db = accountSchema(account);
+    const [seq] = await this.pool.query(`SELECT COALESCE(MAX(seq), 0) AS s FROM \`${db}\`.orders`);
+    const [open] = await this.pool.query(`SELECT COUNT(*) AS c FROM \`${db}\`.positions WHERE status = 'open'`);
+    return { maxOrderSeq: Number((seq as any)[0].s), openPositions: Number((open as any)[0].c) };
+  }
+
+  async upsertOrder(account: string, o: OrderRecord, conn: Pick<Pool, 'query'> = this.pool): Promise<void> {
+    const db = accountSchema(account);
+    await conn.query(
+      `INSERT INTO \`${db}\`.orders
+        (client_order_id, seq, system_id, symbol, side, quantity, intent, position_ref, stop_level, status,
+         broker_order_id, fill_price, filled_at, reason, frame_start)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+       ON DUPLICATE KEY UPDATE status = VALUES(status), broker_order_id = VALUES(broker_order_id),
+         fill_price = VALUES(fill_price), filled_at = VALUES(filled_at), reason = VALUES(reason)`,
+      [
+        o.clientOrderId, o.seq, o.systemId, o.symbol, o.side, o.quantity, o.intent, n(o.positionRef), n(o.stopLevel),
+        o.status, n(o.brokerOrderId), n(o.fillPrice), n(o.filledAt), o.reason?.slice(0, 255) ?? null, n(o.frameStart),
+      ],
+    );
+  }
+
+  async recordOutcome(account: string, out: SessionOutcome): Promise<void> {
+    const db = accountSchema(account);
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      for (const o of out.orders) await this.upsertOrder(account, o, conn);
+      for (const f of out.fills) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.fills (client_order_id, symbol, side, quantity, price, filled_at) VALUES (?,?,?,?,?,?)
+           ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), price = VALUES(price), filled_at = VALUES(filled_at)`,
+          [f.clientOrderId, f.symbol, f.side, f.quantity, f.price, f.filledAt],
+        );
+      }
+      for (const p of out.openedPositions) {
+        // Never reopen a position a later step already closed (a retried older outcome must not undo a newer one).
+        await conn.query(
+          `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, stop_level, opened_at, status)
+           VALUES (?,?,?,?,?,?,?,?, 'open')
+           ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), entry_price = VALUES(entry_price), stop_level = VALUES(stop_level)`,
+          [p.positionRef, p.systemId, p.symbol, p.side, p.quantity, p.entryPrice, n(p.stop), p.openedAt],
+        );
+      }
+      for (const t of out.trades) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.trades (position_ref, exit_client_order_id, system_id, symbol, side, quantity, entry_price,
+             exit_price, pnl, opened_at, closed_at, exit_reason)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+           ON DUPLICATE KEY UPDATE exit_client_order_id = VALUES(exit_client_order_id), exit_price = VALUES(exit_price),
+             pnl = VALUES(pnl), closed_at = VALUES(closed_at), exit_reason = VALUES(exit_reason)`,
+          [t.positionRef, t.exitClientOrderId, t.systemId, t.symbol, t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl,
+            t.openedAt, t.closedAt, t.exitReason],
+        );
+        await conn.query(
+          `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, opened_at, status, closed_at, exit_price)
+           VALUES (?,?,?,?,?,?,?, 'closed', ?, ?)
+           ON DUPLICATE KEY UPDATE status = 'closed', closed_at = VALUES(closed_at), exit_price = VALUES(exit_price)`,
+          [t.positionRef, t.systemId, t.symbol, t.side, t.quantity, t.entryPrice, t.openedAt, t.closedAt, t.exitPrice],
+        );
+      }
+      for (const s of out.systemStates) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.system_states (system_id, system_name, params, state, frame_start) VALUES (?,?,?,?,?)
+           ON DUPLICATE KEY UPDATE system_name = VALUES(system_name), params = VALUES(params), state = VALUES(state),
+             frame_start = VALUES(frame_start)`,
+          [s.systemId, s.systemName, JSON.stringify(s.params), JSON.stringify(s.state), s.frameStart],
+        );
+      }
+      if (out.equity) {
+        const e = out.equity;
+        await conn.query(
+          `INSERT INTO \`${db}\`.equity (ts, balance, realised_pnl, unrealised_pnl, equity) VALUES (?,?,?,?,?)
+           ON DUPLICATE KEY UPDATE balance = VALUES(balance), realised_pnl = VALUES(realised_pnl),
+             unrealised_pnl = VALUES(unrealised_pnl), equity = VALUES(equity)`,
+          [e.ts, e.balance, e.realisedPnl, e.unrealisedPnl, e.equity],
+        );
+      }
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+}

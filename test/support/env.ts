@@ -1,0 +1,18 @@
+import path from 'node:path';
+
+/** Addresses of the real services that `scripts/stack.sh up` starts; overridable like production. */
+export const TEST_ENV = {
+  TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+  TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  MYSQL_URL: process.env.MYSQL_URL ?? 'mysql://maotrade:maotrade@127.0.0.1:3306',
+  MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017/maologs',
+};
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const WORKFLOW_BUNDLE = path.join(ROOT, '.run', 'workflow-bundle.js');
+
+/** A fresh account id per test run, so tests never see each other's rows or sessions. */
+export function uniqueAccount(prefix: string): string {
+  const suffix = (Date.now() % 1e8).toString(36) + Math.floor(Math.random() * 1296).toString(36);
+  return `${prefix}_${suffix}`.slice(0, 20);
+}

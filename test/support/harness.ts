@@ -1,0 +1,91 @@
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createPool, type Pool } from '../../db/pool';
+import { MarketDataStore } from '../../db/market-data-store';
+import { createStoreActivities } from '../../activities/store-activities';
+import { createBrokerActivities } from '../../activities/broker-activities';
+import { PaperBrokerAdapter, type PaperConfig } from '../../brokers/paper';
+import { SESSION_TASK_QUEUE, SA_ACCOUNT, SA_BROKER, SA_STATUS, brokerTaskQueue, sessionWorkflowId, statusQuery, submitFramesUpdate } from '../../workflows/definitions';
+import type { accountSession } from '../../workflows/account-session';
+import type { SessionConfigInput } from '../../workflows/session-config';
+import { streamKey, type Frame } from '../../market/frame';
+import { TEST_ENV, WORKFLOW_BUNDLE } from './env';
+
+export const PAPER_TEST_CONFIG: Partial<PaperConfig> = { spreadBps: 2, slippageBps: 1, initialBalance: 100_000 };
+
+export async function temporalClient(): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: TEST_ENV.TEMPORAL_ADDRESS });
+  return { client: new Client({ connection, namespace: TEST_ENV.TEMPORAL_NAMESPACE }), connection };
+}
+
+/** The session worker and the paper-broker worker, in this process, against the real services. */
+export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boolean; paper?: Partial<PaperConfig> } = {}) {
+  const connection = await NativeConnection.connect({ address: TEST_ENV.TEMPORAL_ADDRESS });
+  const pool = createPool(TEST_ENV.MYSQL_URL);
+  const session = await Worker.create({
+    connection,
+    namespace: TEST_ENV.TEMPORAL_NAMESPACE,
+    taskQueue: SESSION_TASK_QUEUE,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    activities: createStoreActivities({ pool, mysqlUrl: TEST_ENV.MYSQL_URL }),
+  });
+  const broker = await Worker.create({
+    connection,
+    namespace: TEST_ENV.TEMPORAL_NAMESPACE,
+    taskQueue: brokerTaskQueue('paper'),
+    activities: createBrokerActivities({
+      adapter: new PaperBrokerAdapter(pool, opts.paper ?? PAPER_TEST_CONFIG),
+      tradingEnabled: opts.brokerTradingEnabled ?? true,
+    }),
+  });
+  const running = Promise.all([session.run(), broker.run()]);
+  return {
+    pool,
+    async stop() {
+      session.shutdown();
+      broker.shutdown();
+      await running;
+      await connection.close();
+      await pool.end();
+    },
+  };
+}
+
+export async function startSession(client: Client, config: SessionConfigInput): Promise<WorkflowHandle<typeof accountSession>> {
+  return client.workflow.start<typeof accountSession>('accountSession', {
+    taskQueue: SESSION_TASK_QUEUE,
+    workflowId: sessionWorkflowId(config.account),
+    args: [{ config }],
+    typedSearchAttributes: [
+      { key: SA_ACCOUNT, value: config.account },
+      { key: SA_BROKER, value: config.broker },
+      { key: SA_STATUS, value: 'running' },
+    ],
+  });
+}
+
+/** Stores frames in maodata first (the venue's price feed and the backfill source), then submits them. */
+export async function feedFrames(pool: Pool, handle: WorkflowHandle, frames: Frame[]): Promise<void> {
+  await new MarketDataStore(pool).upsertCandles(frames);
+  await handle.executeUpdate(submitFramesUpdate, { args: [frames] });
+}
+
+/** Waits until the session has processed the frame starting at `start` on its stream. */
+export async function waitForFrame(handle: WorkflowHandle, frame: Frame, timeoutMs = 60_000): Promise<void> {
+  const key = streamKey(frame.symbol, frame.timeframe);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await handle.query(statusQuery);
+    if ((s.lastFrames[key] ?? -1) >= frame.start) return;
+    if (Date.now() > deadline) throw new Error(`session did not process frame ${frame.start} within ${timeoutMs} ms: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Feeds frames one at a time, each after the previous one was processed: a live market's pace. */
+export async function feedPaced(pool: Pool, handle: WorkflowHandle, frames: Frame[]): Promise<void> {
+  for (const f of frames) {
+    await feedFrames(pool, handle, [f]);
+    await waitForFrame(handle, f);
+  }
+}

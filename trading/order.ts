@@ -1,0 +1,52 @@
+import type { OrderReport, OrderSide, OrderStatus } from '../brokers/adapter';
+
+/**
+ * The deterministic clientOrderId of an account's n-th order intent (invariant 1): derived only from
+ * the account and the per-account sequence carried in workflow state, never from a clock or randomness.
+ * Fits IG's deal-reference limit (30 chars of [A-Za-z0-9_-]) for account ids of up to 20 chars.
+ */
+export function clientOrderIdFor(account: string, seq: number): string {
+  return `${account}-${String(seq).padStart(6, '0')}`;
+}
+
+/** An order intent as the session records it in `mt_<account>.orders`, before and after the broker answers. */
+export interface OrderRecord {
+  clientOrderId: string;
+  /** Per-account sequence; null for orders the broker generated itself (a triggered stop). */
+  seq: number | null;
+  systemId: string;
+  symbol: string;
+  side: OrderSide;
+  quantity: number;
+  intent: 'open' | 'close';
+  positionRef?: string;
+  stopLevel?: number;
+  /** `pending` until the broker answers; `unknown` when the outcome could not be settled. */
+  status: OrderStatus | 'unknown';
+  brokerOrderId?: string;
+  fillPrice?: number;
+  filledAt?: number | null;
+  reason?: string;
+  frameStart?: number;
+}
+
+export interface Fill {
+  clientOrderId: string;
+  symbol: string;
+  side: OrderSide;
+  quantity: number;
+  price: number;
+  filledAt: number | null;
+}
+
+export function fillOf(report: OrderReport): Fill | null {
+  if (report.status !== 'filled' && report.status !== 'dry-run') return null;
+  return {
+    clientOrderId: report.clientOrderId,
+    symbol: report.symbol,
+    side: report.side,
+    quantity: report.filledQuantity,
+    price: report.fillPrice,
+    filledAt: report.filledAt,
+  };
+}

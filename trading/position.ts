@@ -1,0 +1,37 @@
+import type { Side } from '../systems/types';
+
+/** An open position of one trading system, as the session sees it. */
+export interface Position {
+  /** clientOrderId of the order that opened it. */
+  positionRef: string;
+  systemId: string;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  entryPrice: number;
+  stop?: number;
+  /** Frame start (epoch ms) on which it was opened. */
+  openedAt: number;
+}
+
+export function directionOf(side: Side): 1 | -1 {
+  return side === 'long' ? 1 : -1;
+}
+
+export function unrealisedPnl(p: Position, price: number): number {
+  return (price - p.entryPrice) * p.quantity * directionOf(p.side);
+}
+
+/**
+ * Whether a frame's range touched a position's protective stop, and at which price the stop fills:
+ * the stop level, or the open when the market gapped through it.
+ */
+export function stopTouched(
+  p: Position,
+  frame: { open: number; high: number; low: number },
+): { touched: false } | { touched: true; price: number } {
+  if (p.stop === undefined) return { touched: false };
+  if (p.side === 'long' && frame.low <= p.stop) return { touched: true, price: Math.min(p.stop, frame.open) };
+  if (p.side === 'short' && frame.high >= p.stop) return { touched: true, price: Math.max(p.stop, frame.open) };
+  return { touched: false };
+}

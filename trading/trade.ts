@@ -1,0 +1,44 @@
+import { directionOf, type Position } from './position';
+
+export type ExitReason = 'signal' | 'stop' | 'manual' | 'reverse';
+
+/** A closed round trip: one position from entry to exit. */
+export interface Trade {
+  positionRef: string;
+  exitClientOrderId: string;
+  systemId: string;
+  symbol: string;
+  side: Position['side'];
+  quantity: number;
+  entryPrice: number;
+  exitPrice: number;
+  pnl: number;
+  openedAt: number;
+  closedAt: number;
+  exitReason: ExitReason;
+}
+
+/** Rounded to 1e-8 like the DECIMAL(20,8) columns, so stored and in-memory P&L agree exactly. */
+export function round8(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
+}
+
+export function closeTrade(
+  p: Position,
+  exit: { clientOrderId: string; price: number; at: number; reason: ExitReason },
+): Trade {
+  return {
+    positionRef: p.positionRef,
+    exitClientOrderId: exit.clientOrderId,
+    systemId: p.systemId,
+    symbol: p.symbol,
+    side: p.side,
+    quantity: p.quantity,
+    entryPrice: p.entryPrice,
+    exitPrice: exit.price,
+    pnl: round8((exit.price - p.entryPrice) * p.quantity * directionOf(p.side)),
+    openedAt: p.openedAt,
+    closedAt: exit.at,
+    exitReason: exit.reason,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * A broker worker: the broker activities of one broker, on `broker-<name>`. One process per broker,
+ * so restarting one broker's worker never disturbs sessions on another.
+ * Usage: tsx workers/broker-worker.ts <broker>      e.g. tsx workers/broker-worker.ts paper
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createBrokerActivities } from '../activities/broker-activities';
+import { BROKER_NAMES, createBrokerAdapter } from '../brokers';
+import { migrateShared } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { brokerTaskQueue } from '../workflows/definitions';
+import { bootProcess } from './process-runtime';
+import { crashAfterSubmitHook } from './fault-injection';
+
+async function main(): Promise<void> {
+  const name = process.argv[2] ?? process.env.BROKER;
+  if (!name || !BROKER_NAMES.includes(name)) {
+    process.stderr.write(`usage: broker-worker <broker>   (known brokers: ${BROKER_NAMES.join(', ')})\n`);
+    process.exit(64);
+  }
+  const rt = await bootProcess(`broker-${name}`);
+  const { config, logger } = rt;
+  await migrateShared(config.mysqlUrl);
+  const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
+  const adapter = createBrokerAdapter(name, { pool, config });
+  const taskQueue = brokerTaskQueue(name);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    activities: createBrokerActivities({
+      adapter,
+      tradingEnabled: config.tradingEnable,
+      afterSubmit: crashAfterSubmitHook(process.env),
+    }),
+  });
+  logger.info({ taskQueue, tradingEnable: config.tradingEnable }, 'broker worker polling');
+  try {
+    await worker.run();
+  } finally {
+    logger.info('broker worker stopped');
+    await connection.close();
+    await adapter.close?.();
+    await pool.end();
+    await rt.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`broker worker failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

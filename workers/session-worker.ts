@@ -1,0 +1,46 @@
+/**
+ * The session worker: AccountSession workflows and the store activities, on `maotrade-sessions`.
+ * Usage: tsx workers/session-worker.ts   (configured by environment only)
+ */
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createStoreActivities } from '../activities/store-activities';
+import { migrateShared } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { SESSION_TASK_QUEUE } from '../workflows/definitions';
+import { bootProcess } from './process-runtime';
+import { ensureWorkflowBundle } from './workflow-bundle';
+
+async function main(): Promise<void> {
+  const rt = await bootProcess('session-worker');
+  const { config, logger } = rt;
+  await migrateShared(config.mysqlUrl);
+  const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
+  const bundlePath = await ensureWorkflowBundle(
+    process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(__dirname, '..', '.run', 'workflow-bundle.js'),
+  );
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: SESSION_TASK_QUEUE,
+    workflowBundle: { codePath: bundlePath },
+    activities: createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }),
+    // A dead worker's sessions move to a live one quickly instead of waiting on its sticky queue.
+    stickyQueueScheduleToStartTimeout: '2s',
+  });
+  logger.info({ taskQueue: SESSION_TASK_QUEUE }, 'session worker polling');
+  try {
+    await worker.run();
+  } finally {
+    logger.info('session worker stopped');
+    await connection.close();
+    await pool.end();
+    await rt.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`session worker failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * Bundles the workflow code once to a file, so workers that restart (crash tests, resume timing)
+ * skip the webpack step. Rebuilt when any workflow-side source is newer than the bundle.
+ */
+export async function ensureWorkflowBundle(outPath: string): Promise<string> {
+  const root = path.join(__dirname, '..');
+  const sources = ['workflows', 'systems', 'market', 'trading', 'brokers']
+    .flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true }).map((f) => path.join(root, d, String(f))))
+    .filter((f) => f.endsWith('.ts'));
+  const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
+  if (fs.existsSync(outPath) && fs.statSync(outPath).mtimeMs > newest) return outPath;
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  fs.mkdirSync(path.dirname(outPath), { recursive: true });
+  const tmp = `${outPath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, outPath);
+  return outPath;
+}

@@ -1,0 +1,660 @@
+/**
+ * AccountSession: one long-lived workflow per account. It takes closed frames, runs each configured
+ * trading system on them, turns decisions into order intents with deterministic clientOrderIds,
+ * places them through the broker's task queue and records every change through store activities.
+ * Deterministic code only: no I/O, no wall clock, no randomness (Date.now() here is workflow time).
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
+import type { BrokerActivities } from '../activities/broker-activities';
+import type { StoreActivities } from '../activities/store-activities';
+import type { OrderReport, OrderRequest } from '../brokers/adapter';
+import { stopOrderId } from '../brokers/adapter';
+import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
+import type { SessionOutcome } from '../db/account-store';
+import { parseFrame, streamKey, type Frame } from '../market/frame';
+import { timeframeMs } from '../market/timeframe';
+import { getSystem } from '../systems/registry';
+import { NO_DECISION, type Decision, type TradingSystem } from '../systems/types';
+import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
+import { stopTouched, type Position } from '../trading/position';
+import { closeTrade, round8, type ExitReason, type Trade } from '../trading/trade';
+import {
+  SA_ACCOUNT,
+  SA_BROKER,
+  SA_STATUS,
+  closeAllUpdate,
+  closePositionUpdate,
+  frameSignal,
+  pauseSignal,
+  pnlQuery,
+  positionsQuery,
+  resumeSignal,
+  setParamsUpdate,
+  statusQuery,
+  submitFramesUpdate,
+  systemsQuery,
+  tradesQuery,
+  brokerTaskQueue,
+  type SessionStatus,
+} from './definitions';
+import { SessionConfigSchema, type SessionConfig, type SessionConfigInput, type SystemConfig } from './session-config';
+import {
+  RECENT_TRADES_KEPT,
+  emptyCounters,
+  enqueueFrame,
+  nextCleanTime,
+  pnlOf,
+  type SessionState,
+} from './session-state';
+
+export interface AccountSessionInput {
+  config: SessionConfigInput;
+  /** State carried from the previous run by continue-as-new; absent on a fresh start. */
+  carried?: SessionState;
+}
+
+const store = wf.proxyActivities<StoreActivities>({
+  startToCloseTimeout: '30s',
+  // A record must eventually be written: keep retrying while the database is down, with backoff.
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+function brokerActivities(broker: string) {
+  const taskQueue = brokerTaskQueue(broker);
+  return {
+    orders: wf.proxyActivities<BrokerActivities>({
+      taskQueue,
+      startToCloseTimeout: '10s',
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '15s',
+        maximumAttempts: 8,
+        nonRetryableErrorTypes: NON_RETRYABLE_BROKER_ERRORS,
+      },
+    }),
+    reads: wf.proxyActivities<BrokerActivities>({
+      taskQueue,
+      startToCloseTimeout: '10s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_BROKER_ERRORS },
+    }),
+  };
+}
+
+function zodIssues(err: { issues: { path: (string | number)[]; message: string }[] }): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export async function accountSession(input: AccountSessionInput): Promise<void> {
+  const parsedConfig = SessionConfigSchema.safeParse(input.config);
+  if (!parsedConfig.success) {
+    throw ApplicationFailure.nonRetryable(`invalid session config: ${zodIssues(parsedConfig.error)}`, 'InvalidSessionConfig');
+  }
+  const config: SessionConfig = parsedConfig.data;
+  const { account } = config;
+  const broker = brokerActivities(config.broker);
+
+  const systems = new Map<string, { cfg: SystemConfig; impl: TradingSystem }>();
+  for (const cfg of config.systems) {
+    let impl: TradingSystem;
+    try {
+      impl = getSystem(cfg.system);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`systems.${cfg.id}.system: ${(err as Error).message}`, 'InvalidSessionConfig');
+    }
+    systems.set(cfg.id, { cfg, impl });
+  }
+  const streams = new Set(config.systems.map((s) => streamKey(s.symbol, s.timeframe)));
+
+  const state: SessionState = input.carried ?? {
+    status: 'running',
+    orderSeq: 0,
+    lastFrames: {},
+    positions: {},
+    systems: {},
+    lastPrice: {},
+    startingBalance: 0,
+    counters: emptyCounters(),
+    lastRejection: null,
+    pendingFrames: [],
+    recentTrades: [],
+    unknownOrders: [],
+    runs: 0,
+  };
+  state.runs += 1;
+  // Systems added to the config since the last run start fresh; parameters are validated by each system's schema.
+  for (const { cfg, impl } of systems.values()) {
+    if (state.systems[cfg.id]) continue;
+    const params = impl.paramsSchema.safeParse(cfg.params);
+    if (!params.success) {
+      throw ApplicationFailure.nonRetryable(
+        `invalid params of system ${cfg.id}: ${zodIssues(params.error)}`,
+        'InvalidSystemParamsError',
+      );
+    }
+    state.systems[cfg.id] = { params: params.data as Record<string, unknown>, state: impl.initialState(params.data), realisedPnl: 0 };
+  }
+  const queue: Frame[] = state.pendingFrames;
+  state.pendingFrames = [];
+  const lock = new Mutex();
+
+  // ---- intake of frames (signals and the validated update) ----
+
+  /** Validates a frame against the schema and the stream's order; returns 'duplicate' for one already seen. */
+  function checkFrame(raw: unknown): { frame: Frame; duplicate: boolean } {
+    const frame = parseFrame(raw);
+    const key = streamKey(frame.symbol, frame.timeframe);
+    if (!streams.has(key)) throw ApplicationFailure.nonRetryable(`frame: no system of this session trades ${key}`, 'InvalidFrameError');
+    const last = state.lastFrames[key];
+    if (last !== undefined && frame.start < last) {
+      throw ApplicationFailure.nonRetryable(
+        `frame.start: ${frame.start} is before the last processed frame ${last} of ${key} (frames must arrive in order)`,
+        'InvalidFrameError',
+      );
+    }
+    return { frame, duplicate: last === frame.start };
+  }
+
+  function acceptFrame(raw: unknown): 'accepted' | 'duplicate' {
+    const { frame, duplicate } = checkFrame(raw);
+    if (duplicate || !enqueueFrame(queue, frame)) {
+      state.counters.framesDuplicate++;
+      return 'duplicate';
+    }
+    return 'accepted';
+  }
+
+  wf.setHandler(frameSignal, (payload) => {
+    for (const raw of Array.isArray(payload) ? payload : [payload]) {
+      try {
+        acceptFrame(raw);
+      } catch (err) {
+        // A bad frame is refused, never a crash of the session (invariant 8).
+        state.counters.framesRejected++;
+        state.lastRejection = (err as Error).message;
+        wf.log.warn('frame rejected', { account, reason: (err as Error).message });
+      }
+    }
+  });
+
+  wf.setHandler(
+    submitFramesUpdate,
+    (frames) => {
+      let accepted = 0;
+      let duplicates = 0;
+      for (const f of frames) (acceptFrame(f) === 'accepted' ? accepted++ : duplicates++);
+      return { accepted, duplicates };
+    },
+    {
+      validator: (frames) => {
+        if (!Array.isArray(frames)) throw ApplicationFailure.nonRetryable('frames: expected an array of frames', 'InvalidFrameError');
+        frames.forEach((f, i) => {
+          try {
+            checkFrame(f);
+          } catch (err) {
+            throw ApplicationFailure.nonRetryable(`frames[${i}]: ${(err as Error).message}`, 'InvalidFrameError');
+          }
+        });
+      },
+    },
+  );
+
+  // ---- control (invariant 5) ----
+
+  function setStatus(status: SessionStatus, cmd: { by?: string; reason?: string } | undefined) {
+    if (state.status === status) return;
+    state.status = status;
+    wf.upsertSearchAttributes([{ key: SA_STATUS, value: status }]);
+    wf.log.info(`session ${status}`, { account, by: cmd?.by ?? 'unknown', reason: cmd?.reason ?? '' });
+  }
+  wf.setHandler(pauseSignal, (cmd) => setStatus('paused', cmd));
+  wf.setHandler(resumeSignal, (cmd) => setStatus('running', cmd));
+
+  wf.setHandler(
+    closePositionUpdate,
+    async ({ systemId, by }) =>
+      lock.runExclusive(async () => {
+        const pos = state.positions[systemId];
+        if (!pos) return null;
+        wf.log.info('close position requested', { account, systemId, by: by ?? 'unknown' });
+        const outcome = emptyOutcome();
+        const trade = await closePosition(systemId, pos, 'manual', lastFrameOf(systemId), outcome);
+        await recordOutcome(outcome);
+        return trade;
+      }),
+    {
+      validator: ({ systemId }) => {
+        if (!systems.has(systemId)) throw ApplicationFailure.nonRetryable(`systemId: unknown system "${systemId}"`, 'InvalidCommand');
+      },
+    },
+  );
+
+  wf.setHandler(closeAllUpdate, async (cmd) =>
+    lock.runExclusive(async () => {
+      wf.log.info('close all requested', { account, by: cmd?.by ?? 'unknown' });
+      const outcome = emptyOutcome();
+      const trades: Trade[] = [];
+      for (const [systemId, pos] of Object.entries(state.positions)) {
+        const t = await closePosition(systemId, pos, 'manual', lastFrameOf(systemId), outcome);
+        if (t) trades.push(t);
+      }
+      await recordOutcome(outcome);
+      return trades;
+    }),
+  );
+
+  wf.setHandler(
+    setParamsUpdate,
+    async ({ systemId, params, by }) =>
+      lock.runExclusive(async () => {
+        const { impl } = systems.get(systemId)!;
+        const parsed = impl.paramsSchema.parse(params) as Record<string, unknown>;
+        state.systems[systemId].params = parsed;
+        wf.log.info('system parameters set', { account, systemId, by: by ?? 'unknown', params: parsed });
+        const outcome = emptyOutcome();
+        outcome.systemStates.push(snapshotOf(systemId));
+        await recordOutcome(outcome);
+        return parsed;
+      }),
+    {
+      validator: ({ systemId, params }) => {
+        const sys = systems.get(systemId);
+        if (!sys) throw ApplicationFailure.nonRetryable(`systemId: unknown system "${systemId}"`, 'InvalidCommand');
+        const r = sys.impl.paramsSchema.safeParse(params);
+        if (!r.success) {
+          throw ApplicationFailure.nonRetryable(
+            `invalid params for ${sys.cfg.system}: ${r.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+            'InvalidSystemParamsError',
+          );
+        }
+      },
+    },
+  );
+
+  // ---- queries ----
+
+  wf.setHandler(statusQuery, () => ({
+    account,
+    broker: config.broker,
+    status: state.status,
+    tradingEnabled: config.tradingEnabled,
+    orderSeq: state.orderSeq,
+    lastFrames: { ...state.lastFrames },
+    queuedFrames: queue.length,
+    counters: { ...state.counters },
+    lastRejection: state.lastRejection,
+    runsSinceStart: state.runs,
+  }));
+  wf.setHandler(positionsQuery, () => Object.values(state.positions));
+  wf.setHandler(pnlQuery, () => pnlOf(state));
+  wf.setHandler(tradesQuery, () => [...state.recentTrades]);
+  wf.setHandler(systemsQuery, () => {
+    const out: Record<string, ReturnType<typeof viewOf>> = {};
+    for (const id of systems.keys()) out[id] = viewOf(id);
+    return out;
+  });
+  function viewOf(id: string) {
+    const { cfg } = systems.get(id)!;
+    return { system: cfg.system, symbol: cfg.symbol, timeframe: cfg.timeframe, params: state.systems[id].params, state: state.systems[id].state };
+  }
+
+  // ---- order flow ----
+
+  function emptyOutcome(): SessionOutcome {
+    return { orders: [], fills: [], openedPositions: [], trades: [], systemStates: [] };
+  }
+
+  function snapshotOf(systemId: string) {
+    const { cfg } = systems.get(systemId)!;
+    const rt = state.systems[systemId];
+    return {
+      systemId,
+      systemName: cfg.system,
+      params: rt.params,
+      state: rt.state,
+      frameStart: state.lastFrames[streamKey(cfg.symbol, cfg.timeframe)] ?? null,
+    };
+  }
+
+  function lastFrameOf(systemId: string): number {
+    const { cfg } = systems.get(systemId)!;
+    return state.lastFrames[streamKey(cfg.symbol, cfg.timeframe)] ?? Date.now();
+  }
+
+  async function recordOutcome(outcome: SessionOutcome): Promise<void> {
+    if (!outcome.orders.length && !outcome.trades.length && !outcome.systemStates.length && !outcome.equity) return;
+    await store.recordOutcome(account, outcome);
+  }
+
+  function rejectedReport(order: OrderRequest, reason: string): OrderReport {
+    return {
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: '',
+      status: 'rejected',
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      filledQuantity: 0,
+      fillPrice: 0,
+      filledAt: null,
+      reason,
+    };
+  }
+
+  /**
+   * Places an order and settles its outcome. The broker activity is idempotent by clientOrderId, so
+   * retries are safe; when retries run out, the broker is asked what happened instead of guessing.
+   */
+  async function placeAndSettle(order: OrderRequest): Promise<OrderReport | null> {
+    try {
+      return await broker.orders.placeOrder(order);
+    } catch (err) {
+      const cause = (err as { cause?: { type?: string; message?: string; nonRetryable?: boolean } }).cause;
+      if (cause?.type && NON_RETRYABLE_BROKER_ERRORS.includes(cause.type)) return rejectedReport(order, `${cause.type}: ${cause.message}`);
+      wf.log.error('order outcome unsettled after retries; asking the broker', { account, clientOrderId: order.clientOrderId, error: String(err) });
+      try {
+        const found = await broker.reads.getOrder(account, order.clientOrderId);
+        return found ?? rejectedReport(order, 'broker has no such order after all retries');
+      } catch (lookupErr) {
+        wf.log.error('order outcome unknown; left to reconciliation', { account, clientOrderId: order.clientOrderId, error: String(lookupErr) });
+        return null;
+      }
+    }
+  }
+
+  /** Sends one intent: sequence number, intent recorded before sending, then the broker (or the dry run). */
+  async function sendOrder(
+    systemId: string,
+    spec: Omit<OrderRequest, 'account' | 'clientOrderId' | 'type'>,
+    frame: { start: number; close: number; timeframe: Frame['timeframe'] } | null,
+    outcome: SessionOutcome,
+  ): Promise<OrderReport | null> {
+    const seq = ++state.orderSeq;
+    const clientOrderId = clientOrderIdFor(account, seq);
+    const request: OrderRequest = { account, clientOrderId, type: 'market', ...spec };
+    const record: OrderRecord = {
+      clientOrderId,
+      seq,
+      systemId,
+      symbol: spec.symbol,
+      side: spec.side,
+      quantity: spec.quantity,
+      intent: spec.intent,
+      positionRef: spec.positionRef,
+      stopLevel: spec.stopLevel,
+      status: 'pending',
+      frameStart: frame?.start,
+    };
+    await store.recordOrderIntent(account, record);
+
+    let report = config.tradingEnabled ? await placeAndSettle(request) : null;
+    if (!config.tradingEnabled || report?.status === 'dry-run') {
+      // Dry run (invariant 6): nothing was sent; the intent is filled in the session's books at the frame's close.
+      const price = frame?.close ?? state.lastPrice[spec.symbol] ?? 0;
+      report = {
+        clientOrderId,
+        brokerOrderId: '',
+        status: 'dry-run',
+        symbol: spec.symbol,
+        side: spec.side,
+        quantity: spec.quantity,
+        filledQuantity: spec.quantity,
+        fillPrice: price,
+        filledAt: frame ? frame.start + timeframeMs(frame.timeframe) : null,
+      };
+    }
+    if (!report) {
+      state.counters.ordersUnknown++;
+      state.unknownOrders.push(clientOrderId);
+      outcome.orders.push({ ...record, status: 'unknown', reason: 'outcome could not be settled with the broker' });
+      return null;
+    }
+    outcome.orders.push({
+      ...record,
+      status: report.status,
+      brokerOrderId: report.brokerOrderId || undefined,
+      fillPrice: report.fillPrice,
+      filledAt: report.filledAt,
+      reason: report.reason,
+    });
+    const fill = fillOf(report);
+    if (fill) outcome.fills.push(fill);
+    if (report.status === 'rejected') {
+      state.counters.ordersRejected++;
+      wf.log.warn('order rejected', { account, systemId, clientOrderId, reason: report.reason ?? '' });
+    } else {
+      state.counters.ordersPlaced++;
+      wf.log.info('order filled', { account, systemId, clientOrderId, side: spec.side, quantity: spec.quantity, price: report.fillPrice, intent: spec.intent });
+    }
+    return report;
+  }
+
+  function bookTrade(systemId: string, pos: Position, trade: Trade, outcome: SessionOutcome) {
+    delete state.positions[systemId];
+    state.systems[systemId].realisedPnl = round8(state.systems[systemId].realisedPnl + trade.pnl);
+    state.recentTrades.push(trade);
+    if (state.recentTrades.length > RECENT_TRADES_KEPT) state.recentTrades.splice(0, state.recentTrades.length - RECENT_TRADES_KEPT);
+    outcome.trades.push(trade);
+    wf.log.info('trade closed', { account, systemId, positionRef: pos.positionRef, pnl: trade.pnl, reason: trade.exitReason });
+  }
+
+  /** The broker's record of a triggered protective stop, booked as a trade; false if the stop has not filled. */
+  async function settleStop(systemId: string, pos: Position, simulatedPrice: number, at: number, outcome: SessionOutcome): Promise<boolean> {
+    const id = stopOrderId(pos.positionRef);
+    let price = simulatedPrice;
+    if (config.tradingEnabled) {
+      const report = await broker.reads.getOrder(account, id);
+      if (!report || report.status !== 'filled') return false;
+      price = report.fillPrice;
+      const fill = fillOf(report);
+      if (fill) outcome.fills.push(fill);
+      outcome.orders.push({
+        clientOrderId: id,
+        seq: null,
+        systemId,
+        symbol: pos.symbol,
+        side: report.side,
+        quantity: report.quantity,
+        intent: 'close',
+        positionRef: pos.positionRef,
+        stopLevel: pos.stop,
+        status: report.status,
+        brokerOrderId: report.brokerOrderId,
+        fillPrice: report.fillPrice,
+        filledAt: report.filledAt,
+        reason: 'protective stop',
+        frameStart: at,
+      });
+    }
+    bookTrade(systemId, pos, closeTrade(pos, { clientOrderId: id, price, at, reason: 'stop' }), outcome);
+    return true;
+  }
+
+  async function closePosition(systemId: string, pos: Position, reason: ExitReason, at: number, outcome: SessionOutcome, frame?: Frame): Promise<Trade | null> {
+    const report = await sendOrder(
+      systemId,
+      { symbol: pos.symbol, side: pos.side === 'long' ? 'sell' : 'buy', quantity: pos.quantity, intent: 'close', positionRef: pos.positionRef },
+      frame ?? null,
+      outcome,
+    );
+    if (report && (report.status === 'filled' || report.status === 'dry-run')) {
+      const trade = closeTrade(pos, { clientOrderId: report.clientOrderId, price: report.fillPrice, at, reason });
+      bookTrade(systemId, pos, trade, outcome);
+      return trade;
+    }
+    // The broker may have closed it already through the protective stop.
+    if (report?.status === 'rejected' && pos.stop !== undefined && (await settleStop(systemId, pos, pos.stop, at, outcome))) {
+      return outcome.trades[outcome.trades.length - 1];
+    }
+    wf.log.error('position could not be closed', { account, systemId, positionRef: pos.positionRef, reason: report?.reason ?? 'unknown outcome' });
+    return null;
+  }
+
+  async function openPosition(systemId: string, decision: Decision, frame: Frame, outcome: SessionOutcome): Promise<void> {
+    const side = decision.action === 'buy' ? 'buy' : 'sell';
+    const report = await sendOrder(
+      systemId,
+      { symbol: frame.symbol, side, quantity: decision.quantity, intent: 'open', ...(decision.stop !== undefined ? { stopLevel: decision.stop } : {}) },
+      frame,
+      outcome,
+    );
+    if (!report || (report.status !== 'filled' && report.status !== 'dry-run')) return;
+    const pos: Position = {
+      positionRef: report.clientOrderId,
+      systemId,
+      symbol: frame.symbol,
+      side: side === 'buy' ? 'long' : 'short',
+      quantity: report.filledQuantity,
+      entryPrice: report.fillPrice,
+      ...(decision.stop !== undefined ? { stop: decision.stop } : {}),
+      openedAt: frame.start,
+    };
+    state.positions[systemId] = pos;
+    outcome.openedPositions.push(pos);
+  }
+
+  function validDecision(d: Decision): string | null {
+    if (!['none', 'buy', 'sell', 'close'].includes(d.action)) return `unknown action ${String(d.action)}`;
+    if ((d.action === 'buy' || d.action === 'sell') && !(Number.isFinite(d.quantity) && d.quantity > 0)) return `quantity ${d.quantity} is not a positive number`;
+    if (d.stop !== undefined && !(Number.isFinite(d.stop) && d.stop > 0)) return `stop ${d.stop} is not a positive price`;
+    return null;
+  }
+
+  async function act(systemId: string, decision: Decision, frame: Frame, outcome: SessionOutcome): Promise<void> {
+    const pos = state.positions[systemId];
+    if (decision.action === 'none') return;
+    if (decision.action === 'close') {
+      if (pos) await closePosition(systemId, pos, 'signal', frame.start, outcome, frame);
+      return;
+    }
+    const wantSide = decision.action === 'buy' ? 'long' : 'short';
+    if (pos?.side === wantSide) return;
+    if (pos && !(await closePosition(systemId, pos, 'reverse', frame.start, outcome, frame))) return;
+    if (state.status === 'paused') {
+      // Paused: exits and stops work, new entries do not.
+      state.counters.entriesSkippedWhilePaused++;
+      wf.log.info('entry skipped: session paused', { account, systemId, action: decision.action });
+      return;
+    }
+    await openPosition(systemId, decision, frame, outcome);
+  }
+
+  // ---- frame processing ----
+
+  async function handleFrame(frame: Frame, backfilled: boolean): Promise<void> {
+    const key = streamKey(frame.symbol, frame.timeframe);
+    state.lastPrice[frame.symbol] = frame.close;
+    const outcome = emptyOutcome();
+    for (const { cfg, impl } of systems.values()) {
+      if (streamKey(cfg.symbol, cfg.timeframe) !== key) continue;
+      const rt = state.systems[cfg.id];
+      const pos = state.positions[cfg.id];
+      if (pos) {
+        const hit = stopTouched(pos, frame);
+        if (hit.touched) await settleStop(cfg.id, pos, hit.price, frame.start, outcome);
+      }
+      let decision: Decision = NO_DECISION;
+      try {
+        const current = state.positions[cfg.id];
+        const out = impl.decide({
+          frame,
+          portfolio: {
+            position: current ? { side: current.side, quantity: current.quantity, entryPrice: current.entryPrice, stop: current.stop } : null,
+            realisedPnl: rt.realisedPnl,
+          },
+          params: rt.params,
+          state: rt.state,
+        });
+        rt.state = out.state;
+        decision = out.decision;
+        const bad = validDecision(decision);
+        if (bad) {
+          wf.log.error('system returned an invalid decision; ignored', { account, systemId: cfg.id, reason: bad });
+          decision = NO_DECISION;
+        }
+      } catch (err) {
+        // An error in strategy code is logged and skipped: it must not stop the session.
+        wf.log.error('system failed on frame; no decision', { account, systemId: cfg.id, start: frame.start, error: String(err) });
+      }
+      await act(cfg.id, decision, frame, outcome);
+    }
+    state.lastFrames[key] = frame.start;
+    state.counters.framesProcessed++;
+    if (backfilled) state.counters.framesBackfilled++;
+    for (const { cfg } of systems.values()) if (streamKey(cfg.symbol, cfg.timeframe) === key) outcome.systemStates.push(snapshotOf(cfg.id));
+    const pnl = pnlOf(state);
+    outcome.equity = {
+      ts: frame.start + timeframeMs(frame.timeframe),
+      balance: round8(state.startingBalance + pnl.realised),
+      realisedPnl: round8(pnl.realised),
+      unrealisedPnl: round8(pnl.unrealised),
+      equity: round8(state.startingBalance + pnl.total),
+    };
+    await recordOutcome(outcome);
+  }
+
+  /** Processes one queued frame: skips one already processed, backfills a gap before it (invariant 2). */
+  async function processFrame(frame: Frame): Promise<void> {
+    const key = streamKey(frame.symbol, frame.timeframe);
+    const tf = timeframeMs(frame.timeframe);
+    const last = state.lastFrames[key];
+    if (last !== undefined && frame.start <= last) {
+      state.counters.framesDuplicate++;
+      return;
+    }
+    if (last !== undefined && frame.start > last + tf) {
+      const expected = (frame.start - last) / tf - 1;
+      const found = await store.loadFrames({ symbol: frame.symbol, timeframe: frame.timeframe, fromStart: last + tf, toStart: frame.start - tf });
+      for (const f of found) if (f.start > (state.lastFrames[key] ?? -1)) await handleFrame(f, true);
+      if (found.length < expected) {
+        state.counters.framesMissing += expected - found.length;
+        wf.log.warn('gap in frames not fully backfilled', { account, stream: key, expected, found: found.length });
+      }
+    }
+    await handleFrame(frame, false);
+  }
+
+  // ---- lifecycle ----
+
+  wf.upsertSearchAttributes([
+    { key: SA_ACCOUNT, value: account },
+    { key: SA_BROKER, value: config.broker },
+    { key: SA_STATUS, value: state.status },
+  ]);
+
+  if (!input.carried) {
+    const checkpoint = await store.prepareAccount(account);
+    // A fresh session never reuses an order id of an earlier one (invariant 1).
+    state.orderSeq = Math.max(state.orderSeq, checkpoint.maxOrderSeq);
+    if (checkpoint.openPositions > 0) {
+      wf.log.warn('fresh session starts while the store lists open positions; reconciliation adopts the broker state', {
+        account,
+        openPositions: checkpoint.openPositions,
+      });
+    }
+    if (config.tradingEnabled) state.startingBalance = (await broker.reads.getAccount(account)).balance;
+    wf.log.info('session started', { account, broker: config.broker, tradingEnabled: config.tradingEnabled, systems: config.systems.length });
+  } else {
+    wf.log.info('session continued', { account, run: state.runs, queuedFrames: queue.length });
+  }
+
+  const cleanAt = nextCleanTime(Date.now(), config.dailyCleanTime);
+  const rolloverDue = () => wf.workflowInfo().continueAsNewSuggested || Date.now() >= cleanAt;
+  for (;;) {
+    const waitMs = Math.max(cleanAt - Date.now(), 1);
+    await wf.condition(() => queue.length > 0 || wf.workflowInfo().continueAsNewSuggested, waitMs);
+    if (rolloverDue()) break;
+    while (queue.length > 0 && !wf.workflowInfo().continueAsNewSuggested) {
+      const frame = queue.shift()!;
+      await lock.runExclusive(() => processFrame(frame));
+    }
+  }
+
+  // Invariant 4: let in-flight updates finish, then carry everything forward.
+  await wf.condition(wf.allHandlersFinished);
+  wf.log.info('continuing as new', { account, reason: wf.workflowInfo().continueAsNewSuggested ? 'history size' : 'daily clean time' });
+  const carried: SessionState = { ...state, pendingFrames: queue.splice(0) };
+  await wf.continueAsNew<typeof accountSession>({ config, carried });
+}

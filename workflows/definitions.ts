@@ -1,0 +1,82 @@
+/**
+ * Everything a caller needs to talk to an AccountSession: ids, task queues, signals, updates,
+ * queries and search attributes. Tests, workers, the gateway and the CLI import these instead of
+ * repeating strings.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { FrameInput } from '../market/frame';
+import type { Position } from '../trading/position';
+import type { Trade } from '../trading/trade';
+import type { SystemState } from '../systems/types';
+
+export const SESSION_TASK_QUEUE = 'maotrade-sessions';
+export const brokerTaskQueue = (broker: string): string => `broker-${broker}`;
+export const sessionWorkflowId = (account: string): string => `session-${account}`;
+
+export const SA_ACCOUNT = defineSearchAttributeKey('MaoAccount', 'KEYWORD');
+export const SA_BROKER = defineSearchAttributeKey('MaoBroker', 'KEYWORD');
+export const SA_STATUS = defineSearchAttributeKey('MaoStatus', 'KEYWORD');
+
+export type SessionStatus = 'running' | 'paused';
+
+export interface SessionCounters {
+  framesProcessed: number;
+  framesDuplicate: number;
+  framesRejected: number;
+  framesBackfilled: number;
+  framesMissing: number;
+  ordersPlaced: number;
+  ordersRejected: number;
+  ordersUnknown: number;
+  entriesSkippedWhilePaused: number;
+}
+
+export interface StatusView {
+  account: string;
+  broker: string;
+  status: SessionStatus;
+  tradingEnabled: boolean;
+  orderSeq: number;
+  /** Last processed frame start per stream `symbol|timeframe`. */
+  lastFrames: Record<string, number>;
+  queuedFrames: number;
+  counters: SessionCounters;
+  lastRejection: string | null;
+  runsSinceStart: number;
+}
+
+export interface PnlView {
+  realised: number;
+  unrealised: number;
+  total: number;
+  bySystem: Record<string, { realised: number; unrealised: number }>;
+}
+
+export interface SystemView {
+  system: string;
+  symbol: string;
+  timeframe: string;
+  params: Record<string, unknown>;
+  state: SystemState;
+}
+
+// Signals: fire-and-forget.
+export const frameSignal = defineSignal<[FrameInput | FrameInput[]]>('frame');
+export const pauseSignal = defineSignal<[{ by?: string; reason?: string }?]>('pause');
+export const resumeSignal = defineSignal<[{ by?: string; reason?: string }?]>('resume');
+
+// Updates: the caller gets the result or a validation error.
+export const submitFramesUpdate = defineUpdate<{ accepted: number; duplicates: number }, [FrameInput[]]>('submitFrames');
+export const closePositionUpdate = defineUpdate<Trade | null, [{ systemId: string; by?: string }]>('closePosition');
+export const closeAllUpdate = defineUpdate<Trade[], [{ by?: string }?]>('closeAll');
+export const setParamsUpdate = defineUpdate<Record<string, unknown>, [{ systemId: string; params: unknown; by?: string }]>(
+  'setParams',
+);
+
+// Queries.
+export const statusQuery = defineQuery<StatusView>('status');
+export const positionsQuery = defineQuery<Position[]>('positions');
+export const pnlQuery = defineQuery<PnlView>('pnl');
+export const systemsQuery = defineQuery<Record<string, SystemView>>('systems');
+export const tradesQuery = defineQuery<Trade[]>('trades');

@@ -1,0 +1,92 @@
+/**
+ * The AccountSession's durable state: everything carried across continue-as-new (invariant 4).
+ * Plain JSON only, and pure helpers over it, so the workflow stays deterministic.
+ */
+import type { Frame } from '../market/frame';
+import type { Position } from '../trading/position';
+import { unrealisedPnl } from '../trading/position';
+import type { Trade } from '../trading/trade';
+import type { SystemState } from '../systems/types';
+import type { PnlView, SessionCounters, SessionStatus } from './definitions';
+
+export interface SystemRuntime {
+  params: Record<string, unknown>;
+  state: SystemState;
+  realisedPnl: number;
+}
+
+export interface SessionState {
+  status: SessionStatus;
+  /** Last order sequence used; the next intent gets orderSeq + 1 (invariant 1). */
+  orderSeq: number;
+  lastFrames: Record<string, number>;
+  /** Open positions by system id: each system owns at most one position on its stream. */
+  positions: Record<string, Position>;
+  systems: Record<string, SystemRuntime>;
+  lastPrice: Record<string, number>;
+  startingBalance: number;
+  counters: SessionCounters;
+  lastRejection: string | null;
+  /** Frames accepted but not yet processed when the run ended. */
+  pendingFrames: Frame[];
+  recentTrades: Trade[];
+  /** clientOrderIds whose outcome could not be settled: handed to reconciliation. */
+  unknownOrders: string[];
+  runs: number;
+}
+
+export const RECENT_TRADES_KEPT = 200;
+
+export function emptyCounters(): SessionCounters {
+  return {
+    framesProcessed: 0,
+    framesDuplicate: 0,
+    framesRejected: 0,
+    framesBackfilled: 0,
+    framesMissing: 0,
+    ordersPlaced: 0,
+    ordersRejected: 0,
+    ordersUnknown: 0,
+    entriesSkippedWhilePaused: 0,
+  };
+}
+
+export function pnlOf(state: SessionState): PnlView {
+  const bySystem: PnlView['bySystem'] = {};
+  let realised = 0;
+  let unrealised = 0;
+  for (const [id, rt] of Object.entries(state.systems)) {
+    const p = state.positions[id];
+    const price = p ? state.lastPrice[p.symbol] : undefined;
+    const u = p && price !== undefined ? unrealisedPnl(p, price) : 0;
+    bySystem[id] = { realised: rt.realisedPnl, unrealised: u };
+    realised += rt.realisedPnl;
+    unrealised += u;
+  }
+  return { realised, unrealised, total: realised + unrealised, bySystem };
+}
+
+/**
+ * The next daily clean instant strictly after `nowMs`, for a UTC time of day `HH:MM[:SS]`.
+ * The session continues-as-new there (invariant 4).
+ */
+export function nextCleanTime(nowMs: number, clock: string): number {
+  const [h, m, s = 0] = clock.split(':').map(Number);
+  const d = new Date(nowMs);
+  let at = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), h, m, s);
+  if (at <= nowMs) at += 86_400_000;
+  return at;
+}
+
+/** Inserts a frame into a queue kept in (start, symbol, timeframe) order; returns false for a duplicate. */
+export function enqueueFrame(queue: Frame[], f: Frame): boolean {
+  let i = queue.length;
+  while (i > 0) {
+    const q = queue[i - 1];
+    if (q.start < f.start || (q.start === f.start && `${q.symbol}|${q.timeframe}` < `${f.symbol}|${f.timeframe}`)) break;
+    if (q.start === f.start && q.symbol === f.symbol && q.timeframe === f.timeframe) return false;
+    i--;
+  }
+  queue.splice(i, 0, f);
+  return true;
+}
