@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMA, SMA } from 'trading-signals';
 import type { Decision, DecisionInput, DecisionOutput, PortfolioView, TradingSystem } from './types';
 
 /**
@@ -8,21 +9,6 @@ import type { Decision, DecisionInput, DecisionOutput, PortfolioView, TradingSys
  * not allowed). The stop sits `stopDistancePct` percent beyond the close of the signal frame.
  * Averages come from `trading-signals`, rebuilt from the closes window on every frame.
  */
-
-/**
- * The slice of `trading-signals` used here. The package ships its typings only through its
- * `exports` map, which this project's `moduleResolution: "node"` cannot read, so it is required
- * with this narrow type (Node, jest and the workflow bundler all honour `exports` at run time).
- * With `moduleResolution: "node16"` this can become `import { EMA, SMA } from 'trading-signals'`.
- */
-interface MovingAverageIndicator {
-  add(price: number): number | null;
-  getResult(): number | null;
-  readonly isStable: boolean;
-}
-type MovingAverageClass = new (interval: number) => MovingAverageIndicator;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { EMA, SMA } = require('trading-signals') as { EMA: MovingAverageClass; SMA: MovingAverageClass };
 
 export const MaCrossoverParamsSchema = z
   .object({

@@ -142,19 +142,37 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
 
   // ---- intake of frames (signals and the validated update) ----
 
-  /** Validates a frame against the schema and the stream's order; returns 'duplicate' for one already seen. */
+  /**
+   * Validates a frame against the schema; a frame at or before the last processed one of its stream
+   * was already processed (a feeder re-delivering after its restart) and is a duplicate, not an error.
+   */
   function checkFrame(raw: unknown): { frame: Frame; duplicate: boolean } {
     const frame = parseFrame(raw);
     const key = streamKey(frame.symbol, frame.timeframe);
     if (!streams.has(key)) throw ApplicationFailure.nonRetryable(`frame: no system of this session trades ${key}`, 'InvalidFrameError');
     const last = state.lastFrames[key];
-    if (last !== undefined && frame.start < last) {
-      throw ApplicationFailure.nonRetryable(
-        `frame.start: ${frame.start} is before the last processed frame ${last} of ${key} (frames must arrive in order)`,
-        'InvalidFrameError',
-      );
-    }
-    return { frame, duplicate: last === frame.start };
+    return { frame, duplicate: last !== undefined && frame.start <= last };
+  }
+
+  /** Checks a batch: every frame valid, and each stream's frames in strictly increasing start order. */
+  function checkBatch(frames: unknown[]): void {
+    const lastInBatch = new Map<string, number>();
+    frames.forEach((raw, i) => {
+      try {
+        const { frame } = checkFrame(raw);
+        const key = streamKey(frame.symbol, frame.timeframe);
+        const prev = lastInBatch.get(key);
+        if (prev !== undefined && frame.start <= prev) {
+          throw ApplicationFailure.nonRetryable(
+            `start: ${frame.start} is not after the previous frame ${prev} of ${key} in this batch (frames must be in order)`,
+            'InvalidFrameError',
+          );
+        }
+        lastInBatch.set(key, frame.start);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(`frames[${i}]: ${(err as Error).message}`, 'InvalidFrameError');
+      }
+    });
   }
 
   function acceptFrame(raw: unknown): 'accepted' | 'duplicate' {
@@ -166,17 +184,22 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     return 'accepted';
   }
 
+  function rejectFrames(err: unknown, count: number) {
+    // A bad frame is refused, never a crash of the session (invariant 8).
+    state.counters.framesRejected += count;
+    state.lastRejection = (err as Error).message;
+    wf.log.warn('frames rejected', { account, count, reason: (err as Error).message });
+  }
+
   wf.setHandler(frameSignal, (payload) => {
-    for (const raw of Array.isArray(payload) ? payload : [payload]) {
-      try {
-        acceptFrame(raw);
-      } catch (err) {
-        // A bad frame is refused, never a crash of the session (invariant 8).
-        state.counters.framesRejected++;
-        state.lastRejection = (err as Error).message;
-        wf.log.warn('frame rejected', { account, reason: (err as Error).message });
-      }
+    const frames = Array.isArray(payload) ? payload : [payload];
+    try {
+      checkBatch(frames);
+    } catch (err) {
+      rejectFrames(err, frames.length);
+      return;
     }
+    for (const raw of frames) acceptFrame(raw);
   });
 
   wf.setHandler(
@@ -190,13 +213,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     {
       validator: (frames) => {
         if (!Array.isArray(frames)) throw ApplicationFailure.nonRetryable('frames: expected an array of frames', 'InvalidFrameError');
-        frames.forEach((f, i) => {
-          try {
-            checkFrame(f);
-          } catch (err) {
-            throw ApplicationFailure.nonRetryable(`frames[${i}]: ${(err as Error).message}`, 'InvalidFrameError');
-          }
-        });
+        checkBatch(frames);
       },
     },
   );

@@ -10,8 +10,7 @@ import {
 } from '../../systems';
 
 // The typings of trading-signals sit behind its `exports` map (see systems/ma-crossover.ts).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SMA } = require('trading-signals') as { SMA: new (n: number) => { add(x: number): unknown; getResult(): number | null } };
+import { SMA } from 'trading-signals';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 0, 1);

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, TEST_ENV, WORKFLOW_BUNDLE } from './env';
+
+export type WorkerKind = 'session' | 'broker-paper';
+
+const ENTRY: Record<WorkerKind, string[]> = {
+  session: ['workers/session-worker.ts'],
+  'broker-paper': ['workers/broker-worker.ts', 'paper'],
+};
+
+/**
+ * A real worker process (the production entry point), started and SIGKILLed by the test. Its output
+ * goes to `.run/test-logs/<name>.log` so a failing test can be read afterwards.
+ */
+export class WorkerProcess {
+  private child: ChildProcess | null = null;
+  private starts = 0;
+  constructor(
+    readonly kind: WorkerKind,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the process and resolves once it polls its task queue. */
+  async start(extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<void> {
+    if (this.child) throw new Error(`${this.kind} worker already running`);
+    this.starts += 1;
+    const logDir = path.join(ROOT, '.run', 'test-logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    const log = fs.createWriteStream(path.join(logDir, `${this.kind}-${process.pid}-${this.starts}.log`));
+    const child = spawn(process.execPath, ['--import', 'tsx', ...ENTRY[this.kind]], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...TEST_ENV,
+        LOG_LEVEL: 'info',
+        TRADING_ENABLE: 'true',
+        MAOTRADE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE,
+        ...this.env,
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.on('exit', () => {
+      if (this.child === child) this.child = null;
+    });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.kind} worker did not start within ${timeoutMs} ms`)), timeoutMs);
+      const onData = (buf: Buffer) => {
+        if (buf.toString().includes('"state":"RUNNING"')) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.kind} worker exited during start (code ${code}, signal ${signal})`));
+      });
+    });
+  }
+
+  /** Resolves when the process has exited (for example after a fault-injected self-kill). */
+  async exited(timeoutMs = 60_000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.kind} worker still running after ${timeoutMs} ms`)), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** SIGKILL: no shutdown, no flush, no goodbye — a crash. */
+  async kill(): Promise<number> {
+    const child = this.child;
+    if (!child) throw new Error(`${this.kind} worker is not running`);
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await done;
+    return killedAt;
+  }
+
+  /** Graceful stop (SIGTERM), then SIGKILL after a grace period. */
+  async stop(graceMs = 15_000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await done;
+    clearTimeout(timer);
+  }
+}
