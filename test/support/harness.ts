@@ -18,14 +18,19 @@ export async function temporalClient(): Promise<{ client: Client; connection: Co
   return { client: new Client({ connection, namespace: TEST_ENV.TEMPORAL_NAMESPACE }), connection };
 }
 
-/** The session worker and the paper-broker worker, in this process, against the real services. */
+/**
+ * The session worker and the paper-broker worker, in this process, against the real services. The
+ * session task queue is private to this process (`maotrade-sessions-<pid>`), so concurrent test runs
+ * and the worker processes of other tests never take each other's sessions; start sessions on it.
+ */
 export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boolean; paper?: Partial<PaperConfig> } = {}) {
   const connection = await NativeConnection.connect({ address: TEST_ENV.TEMPORAL_ADDRESS });
   const pool = createPool(TEST_ENV.MYSQL_URL);
+  const taskQueue = `${SESSION_TASK_QUEUE}-${process.pid}`;
   const session = await Worker.create({
     connection,
     namespace: TEST_ENV.TEMPORAL_NAMESPACE,
-    taskQueue: SESSION_TASK_QUEUE,
+    taskQueue,
     workflowBundle: { codePath: WORKFLOW_BUNDLE },
     activities: createStoreActivities({ pool, mysqlUrl: TEST_ENV.MYSQL_URL }),
   });
@@ -41,6 +46,7 @@ export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boole
   const running = Promise.all([session.run(), broker.run()]);
   return {
     pool,
+    taskQueue,
     async stop() {
       session.shutdown();
       broker.shutdown();
@@ -51,9 +57,13 @@ export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boole
   };
 }
 
-export async function startSession(client: Client, config: SessionConfigInput): Promise<WorkflowHandle<typeof accountSession>> {
+export async function startSession(
+  client: Client,
+  config: SessionConfigInput,
+  taskQueue: string = SESSION_TASK_QUEUE,
+): Promise<WorkflowHandle<typeof accountSession>> {
   return client.workflow.start<typeof accountSession>('accountSession', {
-    taskQueue: SESSION_TASK_QUEUE,
+    taskQueue,
     workflowId: sessionWorkflowId(config.account),
     args: [{ config }],
     typedSearchAttributes: [
