@@ -18,3 +18,29 @@ export function crashAfterSubmitHook(env: NodeJS.ProcessEnv): ((report: OrderRep
     }
   };
 }
+
+/**
+ * Crash-test fault point: with MAOTRADE_FAULT_KILL_BEFORE=<activity>:<n> the worker SIGKILLs itself
+ * when the n-th call of that activity starts (e.g. `recordOutcome:3`: the broker has answered, the
+ * store has not been written). Returns the activities unchanged when the variable is unset.
+ */
+export function withCrashBefore<T extends Record<string, (...args: any[]) => Promise<any>>>(acts: T, env: NodeJS.ProcessEnv): T {
+  const spec = env.MAOTRADE_FAULT_KILL_BEFORE;
+  if (!spec) return acts;
+  const [name, nth] = spec.split(':');
+  const n = Number(nth);
+  if (!(name in acts) || !Number.isInteger(n) || n <= 0) throw new Error(`MAOTRADE_FAULT_KILL_BEFORE: expected <activity>:<n>, got "${spec}"`);
+  let calls = 0;
+  const original = acts[name];
+  return {
+    ...acts,
+    [name]: async (...args: unknown[]) => {
+      calls += 1;
+      if (calls === n) {
+        process.stderr.write(`fault injection: SIGKILL before ${name} call ${n}\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+      return original(...args);
+    },
+  };
+}

@@ -10,6 +10,7 @@ import { createPool } from '../db/pool';
 import { SESSION_TASK_QUEUE } from '../workflows/definitions';
 import { bootProcess } from './process-runtime';
 import { ensureWorkflowBundle } from './workflow-bundle';
+import { withCrashBefore } from './fault-injection';
 
 async function main(): Promise<void> {
   const rt = await bootProcess('session-worker');
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: SESSION_TASK_QUEUE,
     workflowBundle: { codePath: bundlePath },
-    activities: createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }),
+    activities: withCrashBefore(createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }), process.env),
     // A dead worker's sessions move to a live one quickly instead of waiting on its sticky queue.
     stickyQueueScheduleToStartTimeout: '2s',
   });

@@ -69,7 +69,7 @@ export const resumeSignal = defineSignal<[{ by?: string; reason?: string }?]>('r
 // Updates: the caller gets the result or a validation error.
 export const submitFramesUpdate = defineUpdate<{ accepted: number; duplicates: number }, [FrameInput[]]>('submitFrames');
 export const closePositionUpdate = defineUpdate<Trade | null, [{ systemId: string; by?: string }]>('closePosition');
-export const closeAllUpdate = defineUpdate<Trade[], [{ by?: string }?]>('closeAll');
+export const closeAllUpdate = defineUpdate<Trade[], [{ by?: string }]>('closeAll');
 export const setParamsUpdate = defineUpdate<Record<string, unknown>, [{ systemId: string; params: unknown; by?: string }]>(
   'setParams',
 );

@@ -1,0 +1,169 @@
+/**
+ * The paper-trading demo: starts (or finds) the `demo` account's session on the paper broker, replays
+ * the last few hundred minutes of a deterministic synthetic market into it with a progress bar, prints
+ * what it traded, an equity chart and where to find the session in the Temporal UI.
+ *   tsx scripts/demo.ts           history + summary
+ *   tsx scripts/demo.ts --live    then keep feeding one closed frame per minute (the demo's data feeder)
+ */
+import { plot } from 'asciichart';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { loadConfigOrExit } from '../config/env';
+import { createPool } from '../db/pool';
+import { MarketDataStore } from '../db/market-data-store';
+import { migrateShared } from '../db/migrate';
+import { generateFrames } from '../market/synthetic';
+import { timeframeMs } from '../market/timeframe';
+import type { Frame } from '../market/frame';
+import {
+  SA_ACCOUNT,
+  SA_BROKER,
+  SA_STATUS,
+  SESSION_TASK_QUEUE,
+  frameSignal,
+  pnlQuery,
+  sessionWorkflowId,
+  statusQuery,
+  submitFramesUpdate,
+  tradesQuery,
+} from '../workflows/definitions';
+import type { accountSession } from '../workflows/account-session';
+import type { SessionConfigInput } from '../workflows/session-config';
+
+const ACCOUNT = 'demo';
+const SYMBOL = 'DEMOFX';
+const HISTORY_FRAMES = 480;
+const TF = '1m' as const;
+const TF_MS = timeframeMs(TF);
+/** The synthetic market starts here, so every minute has one fixed price, run after run. */
+const MARKET_EPOCH = Date.UTC(2026, 0, 1);
+
+/** The closed frames of the demo market from `from` (inclusive) to `to` (exclusive). */
+function marketFrames(from: number, to: number): Frame[] {
+  const all = generateFrames({
+    symbol: SYMBOL,
+    timeframe: TF,
+    start: MARKET_EPOCH,
+    count: Math.floor((to - MARKET_EPOCH) / TF_MS),
+    seed: 2026,
+    startPrice: 1.1,
+    volatilityPct: 0.05,
+    trendCycle: 90,
+    trendAmplitudePct: 0.6,
+  });
+  return all.filter((f) => f.start >= from);
+}
+
+async function startOrFind(client: Client, cfg: ReturnType<typeof loadConfigOrExit>): Promise<WorkflowHandle<typeof accountSession>> {
+  const config: SessionConfigInput = {
+    account: ACCOUNT,
+    broker: 'paper',
+    // The paper broker is a simulated venue: trading "for real" on it is the point of the demo.
+    tradingEnabled: true,
+    dailyCleanTime: `${String(cfg.dailyCleanTimeUtc.hour).padStart(2, '0')}:${String(cfg.dailyCleanTimeUtc.minute).padStart(2, '0')}`,
+    systems: [{ id: 'ma-fast', system: 'ma-crossover', symbol: SYMBOL, timeframe: TF, params: { fastPeriod: 8, slowPeriod: 21, stopDistancePct: 0.15, quantity: 10000 } }],
+  };
+  try {
+    return await client.workflow.start<typeof accountSession>('accountSession', {
+      taskQueue: SESSION_TASK_QUEUE,
+      workflowId: sessionWorkflowId(ACCOUNT),
+      args: [{ config }],
+      typedSearchAttributes: [
+        { key: SA_ACCOUNT, value: ACCOUNT },
+        { key: SA_BROKER, value: 'paper' },
+        { key: SA_STATUS, value: 'running' },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(sessionWorkflowId(ACCOUNT));
+    throw err;
+  }
+}
+
+async function waitProcessed(handle: WorkflowHandle, start: number, onProgress?: (done: number) => void) {
+  const key = `${SYMBOL}|${TF}`;
+  for (;;) {
+    const s = await handle.query(statusQuery);
+    const last = s.lastFrames[key] ?? 0;
+    onProgress?.(last);
+    if (last >= start) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function fmt(n: number, digits = 2): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const live = process.argv.includes('--live');
+  const cfg = loadConfigOrExit();
+  await migrateShared(cfg.mysqlUrl);
+  const pool = createPool(cfg.mysqlUrl);
+  const market = new MarketDataStore(pool);
+  const connection = await Connection.connect({ address: cfg.temporal.address });
+  const client = new Client({ connection, namespace: cfg.temporal.namespace });
+  const handle = await startOrFind(client, cfg);
+
+  const now = Math.floor(Date.now() / TF_MS) * TF_MS; // start of the current, still open minute
+  const history = marketFrames(now - HISTORY_FRAMES * TF_MS, now);
+  const before = await handle.query(statusQuery);
+  const lastDone = before.lastFrames[`${SYMBOL}|${TF}`] ?? 0;
+  const todo = history.filter((f) => f.start > lastDone);
+
+  process.stdout.write(`\nMAOTrade paper demo — account "${ACCOUNT}", ${SYMBOL} ${TF}, moving-average crossover\n`);
+  if (todo.length) {
+    const bar = new SingleBar({ format: '  replaying market  [{bar}] {value}/{total} frames  {orders} orders', hideCursor: true }, Presets.shades_classic);
+    bar.start(todo.length, 0, { orders: before.orderSeq });
+    // The venue fills at the latest price it knows: store and deliver the frames one small batch at a time.
+    for (let i = 0; i < todo.length; i += 1) {
+      await market.upsertCandles([todo[i]]);
+      await handle.executeUpdate(submitFramesUpdate, { args: [[todo[i]]] });
+      const s = await waitProcessed(handle, todo[i].start);
+      bar.update(i + 1, { orders: s.orderSeq });
+    }
+    bar.stop();
+  } else {
+    process.stdout.write('  session already up to date\n');
+  }
+
+  const trades = await handle.query(tradesQuery);
+  const pnl = await handle.query(pnlQuery);
+  const status = await handle.query(statusQuery);
+  const table = new Table({ head: ['closed (UTC)', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
+  for (const t of trades.slice(-12)) {
+    table.push([new Date(t.closedAt).toISOString().slice(5, 16).replace('T', ' '), t.side, t.quantity, t.entryPrice.toFixed(5), t.exitPrice.toFixed(5), fmt(t.pnl), t.exitReason]);
+  }
+  process.stdout.write(`\nLast trades (${trades.length} in all):\n${table.toString()}\n`);
+  const [rows] = await pool.query(`SELECT equity FROM mt_${ACCOUNT}.equity ORDER BY ts DESC LIMIT 240`);
+  const curve = (rows as { equity: number }[]).map((r) => Number(r.equity)).reverse();
+  if (curve.length > 2) {
+    process.stdout.write(`\nEquity, last ${curve.length} minutes:\n${plot(curve, { height: 10, format: (x: number) => fmt(x).padStart(12) })}\n`);
+  }
+  process.stdout.write(
+    `\nRealised P&L ${fmt(pnl.realised)}  unrealised ${fmt(pnl.unrealised)}  orders ${status.orderSeq}  frames ${status.counters.framesProcessed}  status ${status.status}\n`,
+  );
+  const ui = `http://${cfg.temporal.address.replace(/:\d+$/, '')}:8233/namespaces/${cfg.temporal.namespace}/workflows?query=${encodeURIComponent(`MaoAccount="${ACCOUNT}"`)}`;
+  process.stdout.write(`\nTemporal UI: ${ui}\n  (workflow ${sessionWorkflowId(ACCOUNT)}; search attributes MaoAccount=${ACCOUNT} MaoBroker=paper MaoStatus=${status.status})\n\n`);
+
+  if (!live) {
+    await connection.close();
+    await pool.end();
+    return;
+  }
+  // The demo's data feeder: one closed frame per minute, stored first (the venue's price feed), then signalled.
+  process.stdout.write('live feeder: one frame per minute\n');
+  for (;;) {
+    const next = Math.floor(Date.now() / TF_MS) * TF_MS + TF_MS;
+    await new Promise((r) => setTimeout(r, next - Date.now() + 500));
+    const frames = marketFrames(next - TF_MS, next);
+    await market.upsertCandles(frames);
+    await handle.signal(frameSignal, frames);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on real services: installs dependencies if missing, brings the local stack up
+# (idempotent: fast when it already runs), then runs jest. Extra arguments go to jest.
+set -Eeuo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+bash scripts/stack.sh up
+exec npx jest --runInBand "$@"
