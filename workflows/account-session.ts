@@ -597,10 +597,9 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       }
       await act(cfg.id, decision, frame, outcome);
     }
-    state.lastFrames[key] = frame.start;
-    state.counters.framesProcessed++;
-    if (backfilled) state.counters.framesBackfilled++;
-    for (const { cfg } of systems.values()) if (streamKey(cfg.symbol, cfg.timeframe) === key) outcome.systemStates.push(snapshotOf(cfg.id));
+    for (const { cfg } of systems.values()) {
+      if (streamKey(cfg.symbol, cfg.timeframe) === key) outcome.systemStates.push({ ...snapshotOf(cfg.id), frameStart: frame.start });
+    }
     const pnl = pnlOf(state);
     outcome.equity = {
       ts: frame.start + timeframeMs(frame.timeframe),
@@ -610,6 +609,10 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       equity: round8(state.startingBalance + pnl.total),
     };
     await recordOutcome(outcome);
+    // Only now is the frame done: `lastFrames` (what status shows and feeders wait on) means processed and stored.
+    state.lastFrames[key] = frame.start;
+    state.counters.framesProcessed++;
+    if (backfilled) state.counters.framesBackfilled++;
   }
 
   /** Processes one queued frame: skips one already processed, backfills a gap before it (invariant 2). */
