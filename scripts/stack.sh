@@ -39,7 +39,6 @@ STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 
 MARIADB_DIR="$STACK/mariadb"
 MARIADB_SOCK="$MARIADB_DIR/mysqld.sock"
-SERVICES=(temporal mariadb ferretdb)
 
 # ---------------------------------------------------------------- output helpers
 if [[ -t 1 ]]; then G=$'\e[32m' R=$'\e[31m' D=$'\e[2m' N=$'\e[0m'; else G='' R='' D='' N=''; fi
