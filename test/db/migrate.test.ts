@@ -1,0 +1,117 @@
+import { migrateSchema, schemaName } from '../../db/migrate';
+import { createPool, type Pool } from '../../db/pool';
+import { TEST_ENV, uniqueAccount } from '../support/env';
+
+const ACCOUNT_TABLES = ['equity', 'fills', 'orders', 'positions', 'schema_migrations', 'system_states', 'trades'];
+
+let pool: Pool;
+const created: string[] = [];
+
+beforeAll(() => {
+  pool = createPool(TEST_ENV.MYSQL_URL);
+});
+
+afterAll(async () => {
+  for (const schema of created) await pool.query(`DROP DATABASE IF EXISTS \`${schema}\``);
+  await pool?.end();
+});
+
+function fresh(prefix: string): string {
+  const account = uniqueAccount(prefix);
+  created.push(`mt_${account}`);
+  return account;
+}
+
+async function tablesOf(schema: string): Promise<string[]> {
+  const [rows] = await pool.query(
+    'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name',
+    [schema],
+  );
+  return (rows as { t: string }[]).map((r) => r.t);
+}
+
+async function applied(schema: string): Promise<string[]> {
+  const [rows] = await pool.query(`SELECT name FROM \`${schema}\`.schema_migrations ORDER BY name`);
+  return (rows as { name: string }[]).map((r) => r.name);
+}
+
+describe('migrateSchema (account)', () => {
+  it('creates mt_<account> with every account table and records the migration', async () => {
+    const account = fresh('mig');
+    expect(schemaName('account', account)).toBe(`mt_${account}`);
+    expect(await tablesOf(`mt_${account}`)).toEqual([]);
+
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual(['001_init.sql']);
+
+    expect(await tablesOf(`mt_${account}`)).toEqual(ACCOUNT_TABLES);
+    expect(await applied(`mt_${account}`)).toEqual(['001_init.sql']);
+  });
+
+  it('a second run applies nothing and keeps existing rows', async () => {
+    const account = fresh('mig');
+    const db = `mt_${account}`;
+    await migrateSchema(TEST_ENV.MYSQL_URL, 'account', account);
+    await pool.query(
+      `INSERT INTO \`${db}\`.orders (client_order_id, seq, system_id, symbol, side, quantity, intent, status)
+       VALUES ('${account}-000001', 1, 'ma', 'EURUSD', 'buy', 1, 'open', 'pending')`,
+    );
+    await pool.query(`INSERT INTO \`${db}\`.equity (ts, balance, realised_pnl, unrealised_pnl, equity) VALUES (1, 100, 0, 0, 100)`);
+    const [before] = await pool.query(`SELECT * FROM \`${db}\`.orders`);
+
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual([]);
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual([]);
+
+    const [after] = await pool.query(`SELECT * FROM \`${db}\`.orders`);
+    expect(after).toEqual(before);
+    expect(after).toHaveLength(1);
+    const [equity] = await pool.query(`SELECT ts, balance FROM \`${db}\`.equity`);
+    expect(equity).toEqual([{ ts: 1, balance: 100 }]);
+    expect(await applied(db)).toEqual(['001_init.sql']);
+  });
+
+  it('two concurrent migrations of the same new account both succeed and leave one complete schema', async () => {
+    const account = fresh('migc');
+    const results = await Promise.all([
+      migrateSchema(TEST_ENV.MYSQL_URL, 'account', account),
+      migrateSchema(TEST_ENV.MYSQL_URL, 'account', account),
+    ]);
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(r.every((name) => name === '001_init.sql')).toBe(true);
+    expect(await tablesOf(`mt_${account}`)).toEqual(ACCOUNT_TABLES);
+    expect(await applied(`mt_${account}`)).toEqual(['001_init.sql']);
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual([]);
+  });
+
+  // BUG (reported): db/migrate.ts takes GET_LOCK (line 74) and then calls conn.changeUser (line 77),
+  // which resets the MySQL session and releases every user-level lock. Concurrent migrators are
+  // therefore not serialised: each of them runs 001_init.sql. Harmless for CREATE TABLE IF NOT EXISTS,
+  // fatal for the first non-idempotent migration (ALTER TABLE ... ADD COLUMN). Remove `.failing` once fixed.
+  it.failing('concurrent migrations of the same new account are serialised by the lock: exactly one applies 001', async () => {
+    const account = fresh('migl');
+    const results = await Promise.all(Array.from({ length: 5 }, () => migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)));
+    expect(results.flat()).toEqual(['001_init.sql']);
+  });
+
+  it.each(['Bad-Id', '1abc', 'a'.repeat(21), 'x;drop', ''])('rejects the account id %j, naming it, and creates nothing', async (bad) => {
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', bad)).rejects.toThrow(
+      bad ? `account id "${bad}" is not a valid account id` : 'an account schema needs an account id',
+    );
+    const [rows] = await pool.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?', [`mt_${bad}`]);
+    expect(rows).toEqual([]);
+  });
+
+  it('rejects an account schema without an account id', async () => {
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account')).rejects.toThrow(/needs an account id/);
+  });
+});
+
+describe('migrateSchema (shared schemas)', () => {
+  it('maodata, maopaper and maohome are already at their latest version: re-running applies nothing', async () => {
+    for (const kind of ['maohome', 'maodata', 'maopaper'] as const) {
+      await expect(migrateSchema(TEST_ENV.MYSQL_URL, kind)).resolves.toEqual([]);
+      expect(await applied(kind)).toEqual(['001_init.sql']);
+    }
+    expect(await tablesOf('maodata')).toEqual(expect.arrayContaining(['candles', 'news', 'studies', 'schema_migrations']));
+    expect(await tablesOf('maopaper')).toEqual(expect.arrayContaining(['accounts', 'orders', 'positions']));
+  });
+});
