@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Frame } from '../market/frame';
+import type { Timeframe } from '../market/timeframe';
 
 export type OrderSide = 'buy' | 'sell';
 
@@ -55,6 +57,23 @@ export interface BrokerPosition {
   stopLevel?: number;
 }
 
+/** Best bid/ask of a symbol at the broker, with the broker's time of the quote. */
+export interface Quote {
+  symbol: string;
+  bid: number;
+  ask: number;
+  /** Epoch ms. */
+  time: number;
+}
+
+/** Closed frames of one stream in an inclusive range of frame starts (epoch ms). */
+export interface CandleRequest {
+  symbol: string;
+  timeframe: Timeframe;
+  fromStart: number;
+  toStart: number;
+}
+
 export interface AccountSnapshot {
   account: string;
   currency: string;
@@ -79,6 +98,9 @@ export interface BrokerAdapter {
   placeOrder(order: OrderRequest): Promise<OrderReport>;
   /** The order with this clientOrderId, or null if the broker has never seen it. */
   getOrder(account: string, clientOrderId: string): Promise<OrderReport | null>;
+  /** Closed frames only (a frame whose end is in the future is never returned), validated, in start order. */
+  getCandles(request: CandleRequest): Promise<Frame[]>;
+  getLatestPrice(symbol: string): Promise<Quote>;
   close?(): Promise<void>;
 }
 

@@ -60,8 +60,13 @@ export class AccountStore {
         (client_order_id, seq, system_id, symbol, side, quantity, intent, position_ref, stop_level, status,
          broker_order_id, fill_price, filled_at, reason, frame_start)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-       ON DUPLICATE KEY UPDATE status = VALUES(status), broker_order_id = VALUES(broker_order_id),
-         fill_price = VALUES(fill_price), filled_at = VALUES(filled_at), reason = VALUES(reason)`,
+       ON DUPLICATE KEY UPDATE
+         -- A late 'pending' write (a stale attempt of recordOrderIntent) never undoes a settled outcome.
+         broker_order_id = IF(VALUES(status) = 'pending', broker_order_id, VALUES(broker_order_id)),
+         fill_price = IF(VALUES(status) = 'pending', fill_price, VALUES(fill_price)),
+         filled_at = IF(VALUES(status) = 'pending', filled_at, VALUES(filled_at)),
+         reason = IF(VALUES(status) = 'pending', reason, VALUES(reason)),
+         status = IF(VALUES(status) = 'pending', status, VALUES(status))`,
       [
         o.clientOrderId, o.seq, o.systemId, o.symbol, o.side, o.quantity, o.intent, n(o.positionRef), n(o.stopLevel),
         o.status, n(o.brokerOrderId), n(o.fillPrice), n(o.filledAt), o.reason?.slice(0, 255) ?? null, n(o.frameStart),

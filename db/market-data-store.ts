@@ -44,15 +44,17 @@ export class MarketDataStore {
     return { frames, invalid };
   }
 
-  /** The most recent frame of a symbol, whatever its timeframe: the price a venue would quote now. */
+  /**
+   * The most recent valid frame of a symbol, whatever its timeframe: the price a venue would quote now.
+   * A stored row that fails validation is skipped, never quoted (and never blocks the venue).
+   */
   async latestCandle(symbol: string): Promise<Frame | null> {
     const [rows] = await this.pool.query(
       `SELECT symbol, timeframe, start, open, high, low, close, volume FROM maodata.candles
-       WHERE symbol = ? ORDER BY start DESC LIMIT 1`,
+       WHERE symbol = ? ORDER BY start DESC LIMIT 20`,
       [symbol],
     );
-    const row = (rows as any[])[0];
-    return row ? FrameSchema.parse({ ...row, start: Number(row.start) }) : null;
+    return validFrames(rows as any[])[0] ?? null;
   }
 
   /** Frames of a symbol strictly after `afterStart`, in order (used by the paper venue to trigger stops). */
@@ -62,6 +64,16 @@ export class MarketDataStore {
        WHERE symbol = ? AND start > ? ORDER BY start`,
       [symbol, afterStart],
     );
-    return (rows as any[]).map((row) => FrameSchema.parse({ ...row, start: Number(row.start) }));
+    return validFrames(rows as any[]);
   }
+}
+
+/** Rows that pass FrameSchema, in the given order; invalid rows are left out. */
+function validFrames(rows: any[]): Frame[] {
+  const out: Frame[] = [];
+  for (const row of rows) {
+    const parsed = FrameSchema.safeParse({ ...row, start: Number(row.start) });
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
 }

@@ -74,7 +74,8 @@ export async function migrateSchema(mysqlUrl: string, kind: SchemaKind, account?
     const [lock] = await conn.query('SELECT GET_LOCK(?, 60) AS got', [`maotrade_migrate_${schema}`]);
     if ((lock as { got: number }[])[0]?.got !== 1) throw new Error(`could not take the migration lock of ${schema}`);
     await conn.query(`CREATE DATABASE IF NOT EXISTS \`${schema}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-    await conn.changeUser({ database: schema });
+    // USE, not changeUser: a change-user resets the session and would drop the named lock.
+    await conn.query(`USE \`${schema}\``);
     const umzug = new Umzug<Conn>({
       migrations: migrationsOf(kind),
       context: conn,

@@ -7,7 +7,9 @@ import {
   type AccountSnapshot,
   type BrokerAdapter,
   type BrokerPosition,
+  type CandleRequest,
   type OrderReport,
+  type Quote,
   type OrderRequest,
 } from '../adapter';
 import { InvalidOrderError } from '../errors';
@@ -15,6 +17,7 @@ import { PaperConfigSchema, type PaperConfig } from './config';
 import { marketFillPrice, stopFillPrice } from './fill-model';
 import { round8 } from '../../trading/trade';
 import { timeframeMs } from '../../market/timeframe';
+import type { Frame } from '../../market/frame';
 
 const BROKER = 'paper';
 
@@ -113,6 +116,24 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     });
   }
 
+  async getCandles(request: CandleRequest): Promise<Frame[]> {
+    // The venue's feed is maodata; only frames already closed at the latest quote are returned.
+    const { frames } = await this.market.loadCandles(request);
+    return frames;
+  }
+
+  async getLatestPrice(symbol: string): Promise<Quote> {
+    const quote = await this.market.latestCandle(symbol);
+    if (!quote) throw new InvalidOrderError(`no price for ${symbol}`, BROKER);
+    const half = this.config.spreadBps / 2 / 10_000;
+    return {
+      symbol,
+      bid: round8(quote.close * (1 - half)),
+      ask: round8(quote.close * (1 + half)),
+      time: quote.start + timeframeMs(quote.timeframe),
+    };
+  }
+
   async placeOrder(input: OrderRequest): Promise<OrderReport> {
     const parsed = OrderRequestSchema.safeParse(input);
     if (!parsed.success) {
@@ -173,11 +194,13 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     const conn = await this.pool.getConnection();
     try {
       await conn.beginTransaction();
+      // Takes the row's exclusive lock at once (INSERT IGNORE + SELECT FOR UPDATE would take a shared lock
+      // first, and two concurrent calls would deadlock upgrading it).
       await conn.query(
-        'INSERT IGNORE INTO maopaper.accounts (account, currency, initial_balance, balance) VALUES (?,?,?,?)',
+        `INSERT INTO maopaper.accounts (account, currency, initial_balance, balance) VALUES (?,?,?,?)
+         ON DUPLICATE KEY UPDATE account = account`,
         [account, this.config.currency, this.config.initialBalance, this.config.initialBalance],
       );
-      await conn.query('SELECT account FROM maopaper.accounts WHERE account = ? FOR UPDATE', [account]);
       const result = await fn(conn);
       await conn.commit();
       return result;

@@ -82,11 +82,7 @@ describe('migrateSchema (account)', () => {
     await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual([]);
   });
 
-  // BUG (reported): db/migrate.ts takes GET_LOCK (line 74) and then calls conn.changeUser (line 77),
-  // which resets the MySQL session and releases every user-level lock. Concurrent migrators are
-  // therefore not serialised: each of them runs 001_init.sql. Harmless for CREATE TABLE IF NOT EXISTS,
-  // fatal for the first non-idempotent migration (ALTER TABLE ... ADD COLUMN). Remove `.failing` once fixed.
-  it.failing('concurrent migrations of the same new account are serialised by the lock: exactly one applies 001', async () => {
+  it('concurrent migrations of the same new account are serialised by the lock: exactly one applies 001', async () => {
     const account = fresh('migl');
     const results = await Promise.all(Array.from({ length: 5 }, () => migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)));
     expect(results.flat()).toEqual(['001_init.sql']);
