@@ -1,6 +1,7 @@
 import { directionOf, type Position } from './position';
 
-export type ExitReason = 'signal' | 'stop' | 'manual' | 'reverse';
+/** `reconciled`: the broker closed it behind the session's back at a price the session could not learn. */
+export type ExitReason = 'signal' | 'stop' | 'manual' | 'reverse' | 'reconciled';
 
 /** A closed round trip: one position from entry to exit. */
 export interface Trade {

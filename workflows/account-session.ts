@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { BrokerActivities } from '../activities/broker-activities';
 import type { StoreActivities } from '../activities/store-activities';
-import type { OrderReport, OrderRequest } from '../brokers/adapter';
+import type { BrokerPosition, OrderReport, OrderRequest } from '../brokers/adapter';
 import { stopOrderId } from '../brokers/adapter';
 import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
 import type { SessionOutcome } from '../db/account-store';
@@ -30,6 +30,7 @@ import {
   pauseSignal,
   pnlQuery,
   positionsQuery,
+  reconcileUpdate,
   resumeSignal,
   setParamsUpdate,
   statusQuery,
@@ -39,6 +40,7 @@ import {
   brokerTaskQueue,
   type SessionStatus,
 } from './definitions';
+import { diffPositions, type ReconciliationReport } from './reconciliation';
 import { SessionConfigSchema, type SessionConfig, type SessionConfigInput, type SystemConfig } from './session-config';
 import {
   RECENT_TRADES_KEPT,
@@ -121,9 +123,16 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     pendingFrames: [],
     recentTrades: [],
     unknownOrders: [],
+    foreignPositions: [],
+    lastReconciliation: null,
     runs: 0,
   };
   state.runs += 1;
+  // State carried from runs older than reconciliation lacks these fields.
+  state.foreignPositions ??= [];
+  state.lastReconciliation ??= null;
+  state.counters.reconciliationDrifts ??= 0;
+  state.unknownOrders = (state.unknownOrders ?? []).filter((u) => typeof u === 'object');
   // Systems added to the config since the last run start fresh; parameters are validated by each system's schema.
   for (const { cfg, impl } of systems.values()) {
     if (state.systems[cfg.id]) continue;
@@ -262,12 +271,17 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     }),
   );
 
+  /** setParams changes only the parameters it names; the others keep their current values. */
+  function mergedParams(systemId: string, params: unknown): unknown {
+    return { ...state.systems[systemId].params, ...(params as Record<string, unknown>) };
+  }
+
   wf.setHandler(
     setParamsUpdate,
     async ({ systemId, params, by }) =>
       lock.runExclusive(async () => {
         const { impl } = systems.get(systemId)!;
-        const parsed = impl.paramsSchema.parse(params) as Record<string, unknown>;
+        const parsed = impl.paramsSchema.parse(mergedParams(systemId, params)) as Record<string, unknown>;
         state.systems[systemId].params = parsed;
         wf.log.info('system parameters set', { account, systemId, by: by ?? 'unknown', params: parsed });
         const outcome = emptyOutcome();
@@ -279,13 +293,30 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       validator: ({ systemId, params }) => {
         const sys = systems.get(systemId);
         if (!sys) throw ApplicationFailure.nonRetryable(`systemId: unknown system "${systemId}"`, 'InvalidCommand');
-        const r = sys.impl.paramsSchema.safeParse(params);
+        if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+          throw ApplicationFailure.nonRetryable('params: expected an object of parameters', 'InvalidSystemParamsError');
+        }
+        const r = sys.impl.paramsSchema.safeParse(mergedParams(systemId, params));
         if (!r.success) {
           throw ApplicationFailure.nonRetryable(
-            `invalid params for ${sys.cfg.system}: ${r.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+            `invalid params for ${sys.cfg.system}: ${r.error.issues.map((i) => `params${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`).join('; ')}`,
             'InvalidSystemParamsError',
           );
         }
+      },
+    },
+  );
+
+  wf.setHandler(
+    reconcileUpdate,
+    async ({ by, reason }) =>
+      lock.runExclusive(() => {
+        wf.log.info('reconciliation requested', { account, by: by ?? 'unknown' });
+        return reconcile(reason ?? `requested by ${by ?? 'unknown'}`);
+      }),
+    {
+      validator: (_cmd) => {
+        if (!config.tradingEnabled) throw ApplicationFailure.nonRetryable('a dry-run session has no broker state to reconcile', 'InvalidCommand');
       },
     },
   );
@@ -303,6 +334,14 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     counters: { ...state.counters },
     lastRejection: state.lastRejection,
     runsSinceStart: state.runs,
+    unknownOrders: state.unknownOrders.length,
+    foreignPositions: state.foreignPositions.length,
+    lastReconciliation: state.lastReconciliation && {
+      at: state.lastReconciliation.at,
+      reason: state.lastReconciliation.reason,
+      drifts: state.lastReconciliation.drifts.length,
+      stillUnknown: state.lastReconciliation.stillUnknown,
+    },
   }));
   wf.setHandler(positionsQuery, () => Object.values(state.positions));
   wf.setHandler(pnlQuery, () => pnlOf(state));
@@ -373,7 +412,9 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       wf.log.error('order outcome unsettled after retries; asking the broker', { account, clientOrderId: order.clientOrderId, error: String(err) });
       try {
         const found = await broker.reads.getOrder(account, order.clientOrderId);
-        return found ?? rejectedReport(order, 'broker has no such order after all retries');
+        if (found) return found;
+        // Not found is not "not placed" at every broker (IG keeps confirms briefly): reconciliation decides.
+        return wf.patched('unsettled-order-is-unknown') ? null : rejectedReport(order, 'broker has no such order after all retries');
       } catch (lookupErr) {
         wf.log.error('order outcome unknown; left to reconciliation', { account, clientOrderId: order.clientOrderId, error: String(lookupErr) });
         return null;
@@ -419,13 +460,14 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
         quantity: spec.quantity,
         filledQuantity: spec.quantity,
         fillPrice: price,
-        filledAt: frame ? frame.start + timeframeMs(frame.timeframe) : null,
+        filledAt: frame ? frame.start + timeframeMs(frame.timeframe) : lastFrameOf(systemId),
       };
     }
     if (!report) {
       state.counters.ordersUnknown++;
-      state.unknownOrders.push(clientOrderId);
-      outcome.orders.push({ ...record, status: 'unknown', reason: 'outcome could not be settled with the broker' });
+      const unknown = { ...record, status: 'unknown' as const, reason: 'outcome could not be settled with the broker' };
+      state.unknownOrders.push(unknown);
+      outcome.orders.push(unknown);
       return null;
     }
     outcome.orders.push({
@@ -460,31 +502,42 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   /** The broker's record of a triggered protective stop, booked as a trade; false if the stop has not filled. */
   async function settleStop(systemId: string, pos: Position, simulatedPrice: number, at: number, outcome: SessionOutcome): Promise<boolean> {
     const id = stopOrderId(pos.positionRef);
-    let price = simulatedPrice;
+    // Dry run: the stop fills in the session's own books, recorded like any other fill.
+    let report: OrderReport | null = {
+      clientOrderId: id,
+      brokerOrderId: '',
+      status: 'dry-run',
+      symbol: pos.symbol,
+      side: pos.side === 'long' ? 'sell' : 'buy',
+      quantity: pos.quantity,
+      filledQuantity: pos.quantity,
+      fillPrice: simulatedPrice,
+      filledAt: at,
+    };
     if (config.tradingEnabled) {
-      const report = await broker.reads.getOrder(account, id);
+      report = await broker.reads.getOrder(account, id);
       if (!report || report.status !== 'filled') return false;
-      price = report.fillPrice;
-      const fill = fillOf(report);
-      if (fill) outcome.fills.push(fill);
-      outcome.orders.push({
-        clientOrderId: id,
-        seq: null,
-        systemId,
-        symbol: pos.symbol,
-        side: report.side,
-        quantity: report.quantity,
-        intent: 'close',
-        positionRef: pos.positionRef,
-        stopLevel: pos.stop,
-        status: report.status,
-        brokerOrderId: report.brokerOrderId,
-        fillPrice: report.fillPrice,
-        filledAt: report.filledAt,
-        reason: 'protective stop',
-        frameStart: at,
-      });
     }
+    const price = report.fillPrice;
+    const fill = fillOf(report);
+    if (fill) outcome.fills.push(fill);
+    outcome.orders.push({
+      clientOrderId: id,
+      seq: null,
+      systemId,
+      symbol: pos.symbol,
+      side: report.side,
+      quantity: report.quantity,
+      intent: 'close',
+      positionRef: pos.positionRef,
+      stopLevel: pos.stop,
+      status: report.status,
+      brokerOrderId: report.brokerOrderId || undefined,
+      fillPrice: report.fillPrice,
+      filledAt: report.filledAt,
+      reason: 'protective stop',
+      frameStart: at,
+    });
     bookTrade(systemId, pos, closeTrade(pos, { clientOrderId: id, price, at, reason: 'stop' }), outcome);
     return true;
   }
@@ -636,6 +689,78 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     await handleFrame(frame, false);
   }
 
+  // ---- reconciliation (invariant 3) ----
+
+  /**
+   * Compares the broker's positions with the session's and adopts the broker's: settles unknown orders,
+   * books positions the broker closed (by their stop when it says so), adopts positions this session's
+   * orders opened, and lists foreign ones. Every difference is logged at error level.
+   */
+  async function reconcile(reason: string): Promise<ReconciliationReport> {
+    const outcome = emptyOutcome();
+    const closeFills = new Map<string, OrderReport>();
+    const stillUnknown: typeof state.unknownOrders = [];
+    let settled = 0;
+    for (const u of state.unknownOrders) {
+      const report = await broker.reads.getOrder(account, u.clientOrderId);
+      if (!report || report.status === 'pending') {
+        stillUnknown.push(u);
+        continue;
+      }
+      settled++;
+      outcome.orders.push({ ...u, status: report.status, brokerOrderId: report.brokerOrderId || undefined, fillPrice: report.fillPrice, filledAt: report.filledAt, reason: report.reason ?? 'settled by reconciliation' });
+      const fill = fillOf(report);
+      if (fill) outcome.fills.push(fill);
+      if (u.intent === 'close' && u.positionRef && report.status === 'filled') closeFills.set(u.positionRef, report);
+    }
+    const atBroker = await broker.reads.getPositions(account);
+    const drifts = diffPositions(account, state.positions, atBroker, state.unknownOrders);
+    const at = Date.now();
+    const foreign: BrokerPosition[] = [];
+    for (const d of drifts) {
+      wf.log.error(`reconciliation: ${d.kind}`, { account, positionRef: d.positionRef, systemId: d.systemId ?? '', detail: d.detail, reason });
+      if (d.kind === 'closed-at-broker' && d.session && d.systemId) {
+        const pos = d.session;
+        let exit = closeFills.get(pos.positionRef);
+        let exitReason: ExitReason = 'signal';
+        if (!exit && pos.stop !== undefined) {
+          const stop = await broker.reads.getOrder(account, stopOrderId(pos.positionRef));
+          if (stop?.status === 'filled') {
+            exit = stop;
+            exitReason = 'stop';
+            outcome.orders.push({ clientOrderId: stop.clientOrderId, seq: null, systemId: d.systemId, symbol: pos.symbol, side: stop.side, quantity: stop.quantity, intent: 'close', positionRef: pos.positionRef, stopLevel: pos.stop, status: 'filled', brokerOrderId: stop.brokerOrderId, fillPrice: stop.fillPrice, filledAt: stop.filledAt, reason: 'protective stop' });
+            const fill = fillOf(stop);
+            if (fill) outcome.fills.push(fill);
+          }
+        }
+        const price = exit?.fillPrice ?? state.lastPrice[pos.symbol] ?? pos.entryPrice;
+        bookTrade(d.systemId, pos, closeTrade(pos, { clientOrderId: exit?.clientOrderId ?? `${pos.positionRef}-R`, price, at: lastFrameOf(d.systemId), reason: exit ? exitReason : 'reconciled' }), outcome);
+      } else if (d.kind === 'changed-at-broker' && d.broker && d.systemId) {
+        const adopted: Position = { ...state.positions[d.systemId], side: d.broker.side, quantity: d.broker.quantity, entryPrice: d.broker.entryPrice };
+        if (d.broker.stopLevel !== undefined) adopted.stop = d.broker.stopLevel;
+        else delete adopted.stop;
+        state.positions[d.systemId] = adopted;
+        outcome.openedPositions.push(adopted);
+      } else if (d.kind === 'opened-at-broker' && d.broker && d.systemId && !state.positions[d.systemId]) {
+        const b = d.broker;
+        const adopted: Position = { positionRef: b.positionRef, systemId: d.systemId, symbol: b.symbol, side: b.side, quantity: b.quantity, entryPrice: b.entryPrice, ...(b.stopLevel !== undefined ? { stop: b.stopLevel } : {}), openedAt: lastFrameOf(d.systemId) };
+        state.positions[d.systemId] = adopted;
+        outcome.openedPositions.push(adopted);
+      } else if (d.broker) {
+        foreign.push(d.broker);
+      }
+    }
+    // Orders whose outcome the broker still cannot tell stay unknown for the next check.
+    state.unknownOrders = stillUnknown;
+    state.foreignPositions = foreign;
+    state.counters.reconciliationDrifts += drifts.length;
+    const report: ReconciliationReport = { at, reason, drifts, settled, stillUnknown: stillUnknown.length };
+    state.lastReconciliation = report;
+    if (!drifts.length) wf.log.info('reconciliation: session and broker agree', { account, reason, positions: atBroker.length });
+    await recordOutcome(outcome);
+    return report;
+  }
+
   // ---- lifecycle ----
 
   wf.upsertSearchAttributes([
@@ -658,6 +783,10 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     wf.log.info('session started', { account, broker: config.broker, tradingEnabled: config.tradingEnabled, systems: config.systems.length });
   } else {
     wf.log.info('session continued', { account, run: state.runs, queuedFrames: queue.length });
+  }
+  // On every start and after every continue-as-new, the broker's view is adopted before any decision.
+  if (config.tradingEnabled && wf.patched('reconcile-on-start')) {
+    await lock.runExclusive(() => reconcile(input.carried ? 'continue-as-new' : 'session start'));
   }
 
   const cleanAt = nextCleanTime(Date.now(), config.dailyCleanTime);

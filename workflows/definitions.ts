@@ -9,6 +9,7 @@ import type { FrameInput } from '../market/frame';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
+import type { ReconciliationReport } from './reconciliation';
 
 export const SESSION_TASK_QUEUE = 'maotrade-sessions';
 export const brokerTaskQueue = (broker: string): string => `broker-${broker}`;
@@ -30,6 +31,7 @@ export interface SessionCounters {
   ordersRejected: number;
   ordersUnknown: number;
   entriesSkippedWhilePaused: number;
+  reconciliationDrifts: number;
 }
 
 export interface StatusView {
@@ -44,6 +46,9 @@ export interface StatusView {
   counters: SessionCounters;
   lastRejection: string | null;
   runsSinceStart: number;
+  unknownOrders: number;
+  foreignPositions: number;
+  lastReconciliation: { at: number; reason: string; drifts: number; stillUnknown: number } | null;
 }
 
 export interface PnlView {
@@ -70,6 +75,7 @@ export const resumeSignal = defineSignal<[{ by?: string; reason?: string }?]>('r
 export const submitFramesUpdate = defineUpdate<{ accepted: number; duplicates: number }, [FrameInput[]]>('submitFrames');
 export const closePositionUpdate = defineUpdate<Trade | null, [{ systemId: string; by?: string }]>('closePosition');
 export const closeAllUpdate = defineUpdate<Trade[], [{ by?: string }]>('closeAll');
+export const reconcileUpdate = defineUpdate<ReconciliationReport, [{ by?: string; reason?: string }]>('reconcile');
 export const setParamsUpdate = defineUpdate<Record<string, unknown>, [{ systemId: string; params: unknown; by?: string }]>(
   'setParams',
 );

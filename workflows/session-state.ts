@@ -8,6 +8,8 @@ import { unrealisedPnl } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
 import type { PnlView, SessionCounters, SessionStatus } from './definitions';
+import type { ReconciliationReport, UnsettledOrder } from './reconciliation';
+import type { BrokerPosition } from '../brokers/adapter';
 
 export interface SystemRuntime {
   params: Record<string, unknown>;
@@ -30,8 +32,11 @@ export interface SessionState {
   /** Frames accepted but not yet processed when the run ended. */
   pendingFrames: Frame[];
   recentTrades: Trade[];
-  /** clientOrderIds whose outcome could not be settled: handed to reconciliation. */
-  unknownOrders: string[];
+  /** Orders whose outcome could not be settled: handed to reconciliation. */
+  unknownOrders: UnsettledOrder[];
+  /** Positions at the broker that no system of this session owns (shown, never traded). */
+  foreignPositions: BrokerPosition[];
+  lastReconciliation: ReconciliationReport | null;
   runs: number;
 }
 
@@ -48,6 +53,7 @@ export function emptyCounters(): SessionCounters {
     ordersRejected: 0,
     ordersUnknown: 0,
     entriesSkippedWhilePaused: 0,
+    reconciliationDrifts: 0,
   };
 }
 

@@ -318,7 +318,7 @@ test('closeAll closes every position as manual, at the broker too; closePosition
   await handle.terminate('test done');
 });
 
-test('setParams validates with the system schema (field named, nothing changed) and applies, returns and persists valid params', async () => {
+test('setParams validates with the system schema (field named, nothing changed) and merges, returns and persists valid params', async () => {
   const account = uniqueAccount('params');
   const frames = framesFor(account, 16, 6);
   const handle = await start(sessionConfig(account));
@@ -336,11 +336,13 @@ test('setParams validates with the system schema (field named, nothing changed) 
   expect((await handle.query(systemsQuery)).ma.params).toEqual(initial);
   expect(await storedParams()).toEqual(initial);
 
+  // setParams changes only the parameters it names: the others keep their current values.
   const applied = await set({ fastPeriod: 3, slowPeriod: 12 });
-  const withDefaults = { fastPeriod: 3, slowPeriod: 12, quantity: 1, stopDistancePct: 1, allowShort: true, maType: 'sma' };
-  expect(applied).toEqual(withDefaults);
-  expect((await handle.query(systemsQuery)).ma.params).toEqual(withDefaults);
-  expect(await storedParams()).toEqual(withDefaults);
+  const merged = { ...initial, fastPeriod: 3, slowPeriod: 12 };
+  expect(initial.stopDistancePct).not.toBe(MaCrossoverParamsSchema.parse({}).stopDistancePct);
+  expect(applied).toEqual(merged);
+  expect((await handle.query(systemsQuery)).ma.params).toEqual(merged);
+  expect(await storedParams()).toEqual(merged);
 
   // Later decisions run with the new parameters: the system now keeps a 12-close window (it kept 5).
   expect((await handle.query(systemsQuery)).ma.state).toMatchObject({ closes: expect.any(Array) });
