@@ -28,6 +28,13 @@ export interface Fault {
   /** `timeout` only: how long to hold the request before dropping it. Default 30 000 ms. */
   holdMs?: number;
   /**
+   * `timeout` only: carry the request out at the venue first, then hold the answer (the order exists but
+   * the client times out). Default false: the request is held and never reaches the venue.
+   */
+  acceptFirst?: boolean;
+  /** `rate-limit` / `expired-token` / `5xx`: the venue's error code to answer with, where the venue has several. */
+  errorCode?: string;
+  /**
    * Optional extra match on the request (e.g. a header such as IG's `_method: DELETE`, or a body field).
    * Receives the lower-cased headers and the parsed JSON body (undefined when there is none).
    */
