@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
-import type { AccountSnapshot, BrokerAdapter, BrokerPosition, OrderReport, OrderRequest } from '../brokers/adapter';
+import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, OrderReport, OrderRequest, Quote } from '../brokers/adapter';
+import type { Frame } from '../market/frame';
 import { withFailureMapping } from './failures';
 
 export interface BrokerActivityDeps {
@@ -55,6 +56,13 @@ export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }:
     },
     async getAccount(account: string): Promise<AccountSnapshot> {
       return adapter.getAccount(account);
+    },
+    /** Closed frames of one stream from the broker's price history (the feeder's source). */
+    async getCandles(request: CandleRequest): Promise<Frame[]> {
+      return adapter.getCandles(request);
+    },
+    async getLatestPrice(symbol: string): Promise<Quote> {
+      return adapter.getLatestPrice(symbol);
     },
   });
 }

@@ -6,6 +6,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBrokerActivities } from '../activities/broker-activities';
 import { BROKER_NAMES, createBrokerAdapter } from '../brokers';
+import { CircuitBreakingAdapter } from '../brokers/resilience';
 import { migrateShared } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { brokerTaskQueue } from '../workflows/definitions';
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const { config, logger } = rt;
   await migrateShared(config.mysqlUrl);
   const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
-  const adapter = createBrokerAdapter(name, { pool, config });
+  // Every broker call goes through a circuit breaker: a failing broker is not hammered by every session.
+  const adapter = new CircuitBreakingAdapter(createBrokerAdapter(name, { pool, config }), logger.child({ broker: name }));
   const taskQueue = brokerTaskQueue(name);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({

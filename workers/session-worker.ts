@@ -4,7 +4,9 @@
  */
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import { createStoreActivities } from '../activities/store-activities';
+import { createFeederActivities } from '../activities/feeder-activities';
 import { migrateShared } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { SESSION_TASK_QUEUE } from '../workflows/definitions';
@@ -21,12 +23,23 @@ async function main(): Promise<void> {
     process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(__dirname, '..', '.run', 'workflow-bundle.js'),
   );
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // The feeder's delivery activity starts and signals sessions through a client.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const { hour, minute } = config.dailyCleanTimeUtc;
+  const sessionDefaults = {
+    tradingEnabled: config.tradingEnable,
+    dailyCleanTime: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+  };
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: SESSION_TASK_QUEUE,
     workflowBundle: { codePath: bundlePath },
-    activities: withCrashBefore(createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }), process.env),
+    activities: withCrashBefore(
+      { ...createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }), ...createFeederActivities({ pool, client, sessionDefaults }) },
+      process.env,
+    ),
     // A dead worker's sessions move to a live one quickly instead of waiting on its sticky queue.
     stickyQueueScheduleToStartTimeout: '2s',
   });
@@ -36,6 +49,7 @@ async function main(): Promise<void> {
   } finally {
     logger.info('session worker stopped');
     await connection.close();
+    await clientConnection.close();
     await pool.end();
     await rt.close();
   }

@@ -4,6 +4,8 @@ import { createPool, type Pool } from '../../db/pool';
 import { MarketDataStore } from '../../db/market-data-store';
 import { createStoreActivities } from '../../activities/store-activities';
 import { createBrokerActivities } from '../../activities/broker-activities';
+import { createFeederActivities } from '../../activities/feeder-activities';
+import type { BrokerAdapter } from '../../brokers/adapter';
 import { PaperBrokerAdapter, type PaperConfig } from '../../brokers/paper';
 import { SESSION_TASK_QUEUE, SA_ACCOUNT, SA_BROKER, SA_STATUS, brokerTaskQueue, sessionWorkflowId, statusQuery, submitFramesUpdate } from '../../workflows/definitions';
 import type { accountSession } from '../../workflows/account-session';
@@ -23,8 +25,18 @@ export async function temporalClient(): Promise<{ client: Client; connection: Co
  * session task queue is private to this process (`maotrade-sessions-<pid>`), so concurrent test runs
  * and the worker processes of other tests never take each other's sessions; start sessions on it.
  */
-export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boolean; paper?: Partial<PaperConfig> } = {}) {
+export async function startInProcessWorkers(
+  opts: {
+    brokerTradingEnabled?: boolean;
+    paper?: Partial<PaperConfig>;
+    /** Extra broker adapters by broker name (each served on `broker-<name>`), e.g. IG against its fake server. */
+    brokers?: Record<string, BrokerAdapter>;
+    sessionDefaults?: { tradingEnabled: boolean; dailyCleanTime: string };
+  } = {},
+) {
   const connection = await NativeConnection.connect({ address: TEST_ENV.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: TEST_ENV.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: TEST_ENV.TEMPORAL_NAMESPACE });
   const pool = createPool(TEST_ENV.MYSQL_URL);
   const taskQueue = `${SESSION_TASK_QUEUE}-${process.pid}`;
   const session = await Worker.create({
@@ -32,26 +44,38 @@ export async function startInProcessWorkers(opts: { brokerTradingEnabled?: boole
     namespace: TEST_ENV.TEMPORAL_NAMESPACE,
     taskQueue,
     workflowBundle: { codePath: WORKFLOW_BUNDLE },
-    activities: createStoreActivities({ pool, mysqlUrl: TEST_ENV.MYSQL_URL }),
+    activities: {
+      ...createStoreActivities({ pool, mysqlUrl: TEST_ENV.MYSQL_URL }),
+      ...createFeederActivities({
+        pool,
+        client,
+        sessionDefaults: opts.sessionDefaults ?? { tradingEnabled: true, dailyCleanTime: '23:45' },
+        sessionTaskQueue: taskQueue,
+      }),
+    },
   });
-  const broker = await Worker.create({
-    connection,
-    namespace: TEST_ENV.TEMPORAL_NAMESPACE,
-    taskQueue: brokerTaskQueue('paper'),
-    activities: createBrokerActivities({
-      adapter: new PaperBrokerAdapter(pool, opts.paper ?? PAPER_TEST_CONFIG),
-      tradingEnabled: opts.brokerTradingEnabled ?? true,
-    }),
-  });
-  const running = Promise.all([session.run(), broker.run()]);
+  const adapters: Record<string, BrokerAdapter> = { paper: new PaperBrokerAdapter(pool, opts.paper ?? PAPER_TEST_CONFIG), ...opts.brokers };
+  const brokerWorkers = await Promise.all(
+    Object.entries(adapters).map(([name, adapter]) =>
+      Worker.create({
+        connection,
+        namespace: TEST_ENV.TEMPORAL_NAMESPACE,
+        taskQueue: brokerTaskQueue(name),
+        activities: createBrokerActivities({ adapter, tradingEnabled: opts.brokerTradingEnabled ?? true }),
+      }),
+    ),
+  );
+  const running = Promise.all([session.run(), ...brokerWorkers.map((w) => w.run())]);
   return {
     pool,
     taskQueue,
+    client,
     async stop() {
       session.shutdown();
-      broker.shutdown();
+      for (const w of brokerWorkers) w.shutdown();
       await running;
       await connection.close();
+      await clientConnection.close();
       await pool.end();
     },
   };

@@ -1,0 +1,59 @@
+import type { Pool } from './pool';
+import { SessionConfigSchema, type SessionConfig, type SystemConfig } from '../workflows/session-config';
+
+export interface AccountRow {
+  account: string;
+  broker: string;
+  currency: string;
+  description?: string;
+}
+
+/** `maohome`: accounts and the trading systems each account runs, from which sessions are started. */
+export class HomeStore {
+  constructor(private readonly pool: Pool) {}
+
+  async upsertAccount(a: AccountRow): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO maohome.accounts (account, broker, currency, description) VALUES (?,?,?,?)
+       ON DUPLICATE KEY UPDATE broker = VALUES(broker), currency = VALUES(currency), description = VALUES(description)`,
+      [a.account, a.broker, a.currency, a.description ?? null],
+    );
+  }
+
+  async upsertSystemConfig(account: string, s: SystemConfig, enabled = true): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO maohome.system_configs (account, system_id, system_name, symbol, timeframe, params, enabled) VALUES (?,?,?,?,?,?,?)
+       ON DUPLICATE KEY UPDATE system_name = VALUES(system_name), symbol = VALUES(symbol), timeframe = VALUES(timeframe),
+         params = VALUES(params), enabled = VALUES(enabled)`,
+      [account, s.id, s.system, s.symbol, s.timeframe, JSON.stringify(s.params ?? {}), enabled ? 1 : 0],
+    );
+  }
+
+  /**
+   * The session config of an account as stored, validated by the session's schema; null when the
+   * account is unknown. `tradingEnabled` and `dailyCleanTime` come from the process environment.
+   */
+  async loadSessionConfig(account: string, env: { tradingEnabled: boolean; dailyCleanTime: string }): Promise<SessionConfig | null> {
+    const [accounts] = await this.pool.query('SELECT account, broker FROM maohome.accounts WHERE account = ?', [account]);
+    const row = (accounts as { account: string; broker: string }[])[0];
+    if (!row) return null;
+    const [systems] = await this.pool.query(
+      `SELECT system_id, system_name, symbol, timeframe, params FROM maohome.system_configs
+       WHERE account = ? AND enabled = 1 ORDER BY system_id`,
+      [account],
+    );
+    return SessionConfigSchema.parse({
+      account: row.account,
+      broker: row.broker,
+      tradingEnabled: env.tradingEnabled,
+      dailyCleanTime: env.dailyCleanTime,
+      systems: (systems as any[]).map((s) => ({
+        id: s.system_id,
+        system: s.system_name,
+        symbol: s.symbol,
+        timeframe: s.timeframe,
+        params: typeof s.params === 'string' ? JSON.parse(s.params) : s.params,
+      })),
+    });
+  }
+}
