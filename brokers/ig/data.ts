@@ -1,0 +1,100 @@
+import type { CandleRequest, Quote } from '../adapter';
+import { BrokerUnavailableError, InvalidOrderError } from '../errors';
+import type { Frame } from '../../market/frame';
+import type { IgHttpClient } from './client';
+import { BROKER } from './errors';
+import {
+  formatIgUtc,
+  IG_RESOLUTION,
+  IgMarketBodySchema,
+  IgPricesBodySchema,
+  isClosed,
+  parseIg,
+  pricesToFrames,
+  type IgMarket,
+} from './parsing';
+
+/** IG epics: `[A-Za-z0-9._]{6,30}` (IG's documented pattern). */
+export const EPIC_PATTERN = /^[A-Za-z0-9._]{6,30}$/;
+
+export function checkEpic(epic: string): void {
+  if (!EPIC_PATTERN.test(epic)) throw new InvalidOrderError(`"${epic}" is not an IG epic (6-30 letters, digits, . or _)`, BROKER);
+}
+
+/** What a market order on an epic needs besides the order itself. */
+export interface IgDealTerms {
+  currencyCode: string;
+  expiry: string;
+}
+
+/** Market data from IG: market details (GET /markets/{epic} v3) and historical prices (GET /prices/{epic} v3). */
+export class IgDataClient {
+  /** Deal terms by epic; instance state, lives as long as the adapter. */
+  private readonly terms = new Map<string, IgDealTerms>();
+
+  constructor(
+    private readonly client: IgHttpClient,
+    private readonly now: () => number,
+  ) {}
+
+  async market(epic: string): Promise<{ market: IgMarket; brokerTimeMs: number | null }> {
+    checkEpic(epic);
+    const res = await this.client.request({ method: 'GET', path: `/markets/${encodeURIComponent(epic)}`, version: 3 });
+    return { market: parseIg(IgMarketBodySchema, res.body, `market ${epic}`), brokerTimeMs: res.brokerTimeMs };
+  }
+
+  /** Currency (the instrument's default) and expiry (`-` for CFDs, `DFB` for daily spread bets) of an epic. */
+  async dealTerms(epic: string): Promise<IgDealTerms> {
+    const cached = this.terms.get(epic);
+    if (cached) return cached;
+    const { market } = await this.market(epic);
+    const currencies = market.instrument.currencies ?? [];
+    const currency = currencies.find((c) => c.isDefault)?.code ?? currencies[0]?.code;
+    if (!currency || !/^[A-Z]{3}$/.test(currency)) throw new InvalidOrderError(`IG lists no dealing currency for ${epic}`, BROKER);
+    const t = Object.freeze({ currencyCode: currency, expiry: market.instrument.expiry || '-' });
+    this.terms.set(epic, t);
+    return t;
+  }
+
+  /** Best bid/offer of the market snapshot; the quote's time is IG's clock when it answered. */
+  async getLatestPrice(symbol: string): Promise<Quote> {
+    const { market, brokerTimeMs } = await this.market(symbol);
+    const { bid, offer, marketStatus } = market.snapshot;
+    if (typeof bid !== 'number' || typeof offer !== 'number' || !(bid > 0) || !(offer > 0)) {
+      throw new BrokerUnavailableError(`IG has no price for ${symbol} (market ${marketStatus ?? 'status unknown'})`, BROKER);
+    }
+    return { symbol, bid, ask: offer, time: brokerTimeMs ?? this.now() };
+  }
+
+  /** Closed frames whose start is in [fromStart, toStart], mid of bid/ask, validated, in start order. */
+  async getCandles(request: CandleRequest): Promise<Frame[]> {
+    checkEpic(request.symbol);
+    const resolution = IG_RESOLUTION[request.timeframe];
+    if (!resolution) throw new InvalidOrderError(`IG has no resolution for timeframe ${request.timeframe}`, BROKER);
+    if (request.fromStart > request.toStart) return [];
+    const now = this.now();
+    const byStart = new Map<number, Frame>();
+    for (let page = 1; ; page++) {
+      const res = await this.client.request({
+        method: 'GET',
+        path: `/prices/${encodeURIComponent(request.symbol)}`,
+        version: 3,
+        query: {
+          resolution,
+          from: formatIgUtc(request.fromStart),
+          to: formatIgUtc(request.toStart),
+          // 0 = no paging; the loop still follows pageData if IG pages anyway.
+          pageSize: 0,
+          ...(page > 1 ? { pageNumber: page } : {}),
+        },
+      });
+      const body = parseIg(IgPricesBodySchema, res.body, `prices of ${request.symbol}`);
+      for (const f of pricesToFrames(body, request.symbol, request.timeframe)) {
+        if (f.start >= request.fromStart && f.start <= request.toStart && isClosed(f, now)) byStart.set(f.start, f);
+      }
+      const pd = body.metadata?.pageData;
+      if (!pd || pd.pageNumber >= pd.totalPages || page >= 100) break;
+    }
+    return [...byStart.values()].sort((a, b) => a.start - b.start);
+  }
+}

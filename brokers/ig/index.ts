@@ -1,0 +1,107 @@
+import type {
+  AccountSnapshot,
+  BrokerAdapter,
+  BrokerCapabilities,
+  BrokerPosition,
+  CandleRequest,
+  OrderReport,
+  OrderRequest,
+  Quote,
+} from '../adapter';
+import { BrokerUnavailableError } from '../errors';
+import type { Frame } from '../../market/frame';
+import { IgHttpClient, SILENT_LOGGER, type IgLogger } from './client';
+import { parseIgConfig, type IgConfig, type IgConfigInput } from './config';
+import { IgDataClient } from './data';
+import { BROKER } from './errors';
+import { IgExecutionClient } from './execution';
+import type { SubmissionJournal } from './journal';
+import { IgLookups } from './lookup';
+import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
+
+export interface IgAdapterDeps {
+  /** Where submissions are recorded before they are sent (MysqlSubmissionJournal in production). */
+  journal: SubmissionJournal;
+  logger?: IgLogger;
+  /** The adapter's clock (epoch ms); tests share one with the fake venue. */
+  now?: () => number;
+  /** Waits between confirmation polls. */
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+/**
+ * IG's REST trading API behind `BrokerAdapter`. Symbols are IG epics (e.g. `CS.D.EURUSD.CFD.IP`),
+ * quantity is IG's `size`, a clientOrderId is the deal's `dealReference` (≤ 30 of [A-Za-z0-9_-]).
+ * One adapter acts on one IG account (`accountId`); `account` arguments name the MAOTrade account,
+ * which keys the submission journal.
+ */
+export class IgBrokerAdapter implements BrokerAdapter {
+  readonly name = BROKER;
+  /**
+   * Stops are attached to the position (IG `stopLevel`, non-guaranteed). The client order id is kept as
+   * IG's dealReference but IG does not de-duplicate on it: exactly-once is this adapter's journal + look-ups.
+   */
+  readonly capabilities: BrokerCapabilities = Object.freeze({ supportsStopOrders: true, supportsClientOrderId: true });
+  readonly config: IgConfig;
+  readonly client: IgHttpClient;
+  private readonly data: IgDataClient;
+  private readonly lookups: IgLookups;
+  private readonly execution: IgExecutionClient;
+
+  constructor(config: IgConfigInput | IgConfig, deps: IgAdapterDeps) {
+    this.config = parseIgConfig(config);
+    const now = deps.now ?? Date.now;
+    const logger = deps.logger ?? SILENT_LOGGER;
+    this.client = new IgHttpClient(this.config, { now, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    this.data = new IgDataClient(this.client, now);
+    this.lookups = new IgLookups(this.client, this.config, now);
+    this.execution = new IgExecutionClient({
+      client: this.client,
+      data: this.data,
+      lookups: this.lookups,
+      journal: deps.journal,
+      config: this.config,
+      now,
+      sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      logger,
+    });
+  }
+
+  async getAccount(account: string): Promise<AccountSnapshot> {
+    const res = await this.client.request({ method: 'GET', path: '/accounts', version: 1 });
+    const a = parseIg(IgAccountsBodySchema, res.body, 'accounts').accounts.find((x) => x.accountId === this.config.accountId);
+    if (!a) throw new BrokerUnavailableError(`IG does not list account ${this.config.accountId} for this login`, BROKER);
+    return { account, currency: a.currency, balance: a.balance.balance };
+  }
+
+  /** Every open position of the IG account; `positionRef` is the dealReference that opened it. */
+  async getPositions(_account: string): Promise<BrokerPosition[]> {
+    return (await this.lookups.positions()).map(positionToBroker);
+  }
+
+  placeOrder(order: OrderRequest): Promise<OrderReport> {
+    return this.execution.placeOrder(order);
+  }
+
+  getOrder(account: string, clientOrderId: string): Promise<OrderReport | null> {
+    return this.execution.getOrder(account, clientOrderId);
+  }
+
+  getCandles(request: CandleRequest): Promise<Frame[]> {
+    return this.data.getCandles(request);
+  }
+
+  getLatestPrice(symbol: string): Promise<Quote> {
+    return this.data.getLatestPrice(symbol);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+export { IgConfigSchema, igConfigFromEnv, parseIgConfig, IgConfigError, IG_ENV_VARS, type IgConfig, type IgConfigInput } from './config';
+export { IgHttpClient, type IgLogger } from './client';
+export { IgMalformedResponseError, igError, IG_RATE_LIMIT_CODES, IG_TOKEN_CODES, IG_AUTH_CODES } from './errors';
+export { InMemorySubmissionJournal, MysqlSubmissionJournal, type SubmissionJournal, type SubmissionRecord, type SubmissionKey } from './journal';
