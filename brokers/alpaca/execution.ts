@@ -1,0 +1,261 @@
+/**
+ * Order execution on Alpaca, exactly once (invariant 1).
+ *
+ * Every order carries `client_order_id` = our clientOrderId, and Alpaca refuses a second order with the same
+ * client_order_id for the account (422 `client_order_id must be unique`). So:
+ * - placeOrder first looks the id up (`GET /v2/orders:by_client_order_id`) and carries on with what it finds;
+ * - only a 404 leads to `POST /v2/orders`;
+ * - a 422 duplicate on the POST means "it exists" (a concurrent or earlier attempt won): look it up, carry on;
+ * - a timeout, dropped connection, 5xx or garbled answer on the POST makes the outcome unknown: look it up; found →
+ *   carry on; not found → OrderOutcomeUnknownError (retryable). The next attempt looks it up again first, and a
+ *   resubmit is safe because Alpaca de-duplicates the client_order_id: if the lost POST did land late, the resubmit
+ *   gets the 422 and the look-up finds it.
+ *
+ * A protective stop is a separate `stop` order with client_order_id `<entry>-S` (stopOrderId), placed right after the
+ * entry fills, under the same look-up-first rule. A close cancels that stop (`DELETE /v2/orders/{id}`, then waits for
+ * Alpaca to confirm), checks that Alpaca still holds the position (so a close can never open a new position), and
+ * sends a market order of the opposite side. Nothing here retries on its own: the only waiting is the short poll for
+ * a market order's fill or a cancel's confirmation; retries belong to Temporal's policy.
+ */
+import { stopOrderId, type OrderReport, type OrderRequest } from '../adapter';
+import { BrokerUnavailableError, InvalidOrderError, OrderOutcomeUnknownError, OrderRejectedError } from '../errors';
+import type { AlpacaHttpClient } from './client';
+import type { AlpacaConfig } from './config';
+import { AlpacaDuplicateClientOrderIdError, BROKER } from './errors';
+import {
+  AlpacaOrderSchema,
+  AlpacaPositionListSchema,
+  decimalString,
+  isCancelable,
+  isTerminal,
+  roundToTick,
+  toOrderReport,
+  type AlpacaOrder,
+} from './parsing';
+
+const EPS = 1e-9;
+
+export type ExecutionConfig = Pick<
+  AlpacaConfig,
+  'orderFillWaitMs' | 'orderPollIntervalMs' | 'marketTimeInForce' | 'stopTimeInForce'
+>;
+
+export interface ExecutionClock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+interface SubmitBody {
+  symbol: string;
+  qty: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'stop';
+  time_in_force: 'day' | 'gtc';
+  client_order_id: string;
+  stop_price?: string;
+}
+
+function rejected(order: OrderRequest, reason: string): OrderReport {
+  return {
+    clientOrderId: order.clientOrderId,
+    brokerOrderId: '',
+    status: 'rejected',
+    symbol: order.symbol,
+    side: order.side,
+    quantity: order.quantity,
+    filledQuantity: 0,
+    fillPrice: 0,
+    filledAt: null,
+    reason,
+  };
+}
+
+const retryAfterOf = (err: unknown) => (err as { retryAfterMs?: number }).retryAfterMs;
+
+export class AlpacaExecutionClient {
+  constructor(
+    private readonly http: AlpacaHttpClient,
+    private readonly config: ExecutionConfig,
+    private readonly clock: ExecutionClock,
+  ) {}
+
+  /** The order with this client_order_id, or null when Alpaca has never seen it. */
+  async findOrder(clientOrderId: string): Promise<AlpacaOrder | null> {
+    return this.http.getOrNull('trading', '/v2/orders:by_client_order_id', AlpacaOrderSchema, { client_order_id: clientOrderId });
+  }
+
+  async placeOrder(order: OrderRequest): Promise<OrderReport> {
+    // Invariant 1: look the id up before anything is sent.
+    const existing = await this.findOrder(order.clientOrderId);
+    if (existing) assertSameOrder(order, existing);
+    return order.intent === 'open' ? this.open(order, existing) : this.close(order, existing);
+  }
+
+  private async open(order: OrderRequest, existing: AlpacaOrder | null): Promise<OrderReport> {
+    if (!existing && order.stopLevel !== undefined && this.config.stopTimeInForce === 'gtc' && !Number.isInteger(order.quantity)) {
+      // Checked before the entry is sent: an entry whose stop Alpaca would refuse must not be sent at all.
+      throw new InvalidOrderError(
+        `order ${order.clientOrderId}: a protective stop with time_in_force gtc needs a whole-share quantity at Alpaca, got ${order.quantity}`,
+        BROKER,
+      );
+    }
+    const placed = existing ?? (await this.submit(order.clientOrderId, this.marketBody(order, order.quantity)));
+    const entry = await this.awaitSettled(placed);
+    const report = toOrderReport(entry);
+    if (order.stopLevel === undefined || report.status !== 'filled' || !(entry.filled_qty > 0)) return report;
+    return this.protect(order, entry, report);
+  }
+
+  /** Places the entry's protective stop (once: looked up by `<entry>-S` first). */
+  private async protect(order: OrderRequest, entry: AlpacaOrder, report: OrderReport): Promise<OrderReport> {
+    const id = stopOrderId(order.clientOrderId);
+    let stop = await this.findOrder(id);
+    if (!stop) {
+      try {
+        stop = await this.submit(id, {
+          symbol: entry.symbol,
+          qty: decimalString(entry.filled_qty),
+          side: entry.side === 'buy' ? 'sell' : 'buy',
+          type: 'stop',
+          stop_price: decimalString(roundToTick(order.stopLevel!), 4),
+          time_in_force: this.config.stopTimeInForce,
+          client_order_id: id,
+        });
+      } catch (err) {
+        if (err instanceof OrderRejectedError || err instanceof InvalidOrderError) {
+          // The entry filled: it is reported filled (money moved), with the refusal as its reason, never as rejected.
+          return { ...report, reason: `entry filled, but Alpaca refused its protective stop ${id}: ${err.message}` };
+        }
+        if (err instanceof OrderOutcomeUnknownError) {
+          throw new OrderOutcomeUnknownError(
+            `entry ${order.clientOrderId} filled; its protective stop ${id} is not confirmed (${err.message})`,
+            BROKER,
+            order.clientOrderId,
+            err.retryAfterMs,
+          );
+        }
+        throw err;
+      }
+    }
+    if (stop.status === 'rejected') return { ...report, reason: `entry filled, but Alpaca rejected its protective stop ${id}` };
+    return report;
+  }
+
+  private async close(order: OrderRequest, existing: AlpacaOrder | null): Promise<OrderReport> {
+    if (existing) return toOrderReport(await this.awaitSettled(existing));
+    const ref = order.positionRef!;
+    const stopId = stopOrderId(ref);
+    let quantity = order.quantity;
+
+    let stop = await this.findOrder(stopId);
+    if (stop && !isTerminal(stop)) stop = await this.cancel(stop);
+    if (stop && stop.filled_qty > 0) {
+      if (stop.status === 'filled' || stop.filled_qty + EPS >= quantity) {
+        return rejected(
+          order,
+          `position ${ref} is already closed by its protective stop ${stopId} (${stop.filled_qty} filled at ${stop.filled_avg_price ?? '?'})`,
+        );
+      }
+      quantity = Math.round((quantity - stop.filled_qty) * 1e9) / 1e9;
+    }
+
+    // A close must never open a position: Alpaca nets per symbol, so a sell with no long behind it would go short.
+    const positions = await this.http.get('trading', '/v2/positions', AlpacaPositionListSchema);
+    const held = positions.find((p) => p.symbol === order.symbol);
+    const wanted = order.side === 'sell' ? 'long' : 'short';
+    if (!held || held.side !== wanted || Math.abs(held.qty) + EPS < quantity) {
+      const there = held ? `${held.side} ${Math.abs(held.qty)}` : 'no position';
+      return rejected(order, `close of ${ref}: Alpaca holds ${there} in ${order.symbol}; a ${order.side} of ${quantity} would not just close it`);
+    }
+    const placed = await this.submit(order.clientOrderId, this.marketBody(order, quantity));
+    return toOrderReport(await this.awaitSettled(placed));
+  }
+
+  /**
+   * `POST /v2/orders`, settling every ambiguous answer by a look-up of the client_order_id (see the module comment).
+   * A rate limit (429) or a refusal is thrown as is: Alpaca did not take the order.
+   */
+  private async submit(clientOrderId: string, body: SubmitBody): Promise<AlpacaOrder> {
+    try {
+      return await this.http.post('/v2/orders', body, AlpacaOrderSchema, clientOrderId);
+    } catch (err) {
+      const duplicate = err instanceof AlpacaDuplicateClientOrderIdError;
+      if (!duplicate && !(err instanceof BrokerUnavailableError)) throw err;
+      let found: AlpacaOrder | null;
+      try {
+        found = await this.findOrder(clientOrderId);
+      } catch (lookupErr) {
+        throw new OrderOutcomeUnknownError(
+          `order ${clientOrderId}: ${(err as Error).message}; the look-up by client_order_id failed too (${(lookupErr as Error).message}); the next attempt looks it up again`,
+          BROKER,
+          clientOrderId,
+          retryAfterOf(lookupErr),
+        );
+      }
+      if (found) return found;
+      throw new OrderOutcomeUnknownError(
+        `order ${clientOrderId}: ${(err as Error).message}; Alpaca has no order with this client_order_id yet. ` +
+          'The next attempt looks it up again before resubmitting; a resubmit is safe because Alpaca refuses a second order with the same client_order_id',
+        BROKER,
+        clientOrderId,
+      );
+    }
+  }
+
+  /** Polls an order until Alpaca settles it (filled, canceled, rejected, ...) or `orderFillWaitMs` passes. */
+  private async awaitSettled(order: AlpacaOrder): Promise<AlpacaOrder> {
+    let o = order;
+    const deadline = this.clock.now() + this.config.orderFillWaitMs;
+    while (!isTerminal(o)) {
+      const left = deadline - this.clock.now();
+      if (left <= 0) break;
+      await this.clock.sleep(Math.min(this.config.orderPollIntervalMs, left));
+      o = await this.http.get('trading', `/v2/orders/${encodeURIComponent(o.id)}`, AlpacaOrderSchema);
+    }
+    return o;
+  }
+
+  /** Cancels a working order and waits for Alpaca to confirm (cancel is asynchronous: pending_cancel → canceled). */
+  private async cancel(order: AlpacaOrder): Promise<AlpacaOrder> {
+    if (isCancelable(order)) {
+      try {
+        await this.http.delete(`/v2/orders/${encodeURIComponent(order.id)}`);
+      } catch (err) {
+        // 422: no longer cancelable (it filled or was canceled meanwhile); the re-read below tells which.
+        if (!(err instanceof InvalidOrderError)) throw err;
+      }
+    }
+    const settled = await this.awaitSettled(await this.http.get('trading', `/v2/orders/${encodeURIComponent(order.id)}`, AlpacaOrderSchema));
+    if (!isTerminal(settled)) {
+      throw new BrokerUnavailableError(
+        `cancel of ${settled.client_order_id} not confirmed by Alpaca within ${this.config.orderFillWaitMs} ms (status ${settled.status}); the next attempt checks again`,
+        BROKER,
+        this.config.orderPollIntervalMs,
+      );
+    }
+    return settled;
+  }
+
+  private marketBody(order: OrderRequest, quantity: number): SubmitBody {
+    return {
+      symbol: order.symbol,
+      qty: decimalString(quantity),
+      side: order.side,
+      type: 'market',
+      time_in_force: this.config.marketTimeInForce,
+      client_order_id: order.clientOrderId,
+    };
+  }
+}
+
+/** A clientOrderId that Alpaca knows for a different order is a bug upstream (a reused sequence), never a fill to book. */
+function assertSameOrder(order: OrderRequest, found: AlpacaOrder): void {
+  const sameQty = order.intent === 'close' || found.qty == null || Math.abs(found.qty - order.quantity) < EPS;
+  if (found.symbol !== order.symbol || found.side !== order.side || !sameQty) {
+    throw new InvalidOrderError(
+      `clientOrderId ${order.clientOrderId} already names a different Alpaca order (${found.side} ${found.qty ?? '?'} ${found.symbol}, id ${found.id}); refusing to treat it as ${order.side} ${order.quantity} ${order.symbol}`,
+      BROKER,
+    );
+  }
+}
+
