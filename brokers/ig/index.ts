@@ -19,6 +19,24 @@ import type { SubmissionJournal } from './journal';
 import { IgLookups } from './lookup';
 import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
 
+/*
+ * Assumptions about IG's contract where its documentation is silent or ambiguous (keep in step with the fake,
+ * test/fakes/ig-server.ts):
+ * - IG does not de-duplicate a re-sent dealReference; GET /confirms/{ref} answers for about a minute, then
+ *   404 error.confirms.deal-not-found; open positions (GET /positions v2) carry the dealReference that opened
+ *   them; GET /history/activity v3 (detailed) lists every deal, ACCEPTED or REJECTED, with details.dealReference,
+ *   and lists a deal within `unknownOutcomeSettleMs` of its submit (the basis for re-sending a lost submit).
+ * - The close request (POST /positions/otc, `_method: DELETE`, v1) takes no dealReference of ours (none is
+ *   documented): IG assigns one and answers it; a close whose answer was lost is recognised in the activity
+ *   history as a PUBLIC_WEB_API activity closing the position's dealId after the submit.
+ * - A protective stop that IG triggers shows in the activity history as an ACCEPTED close of the position's
+ *   dealId through the SYSTEM channel (a margin close-out looks the same and is reported the same way).
+ * - Timestamps without a zone (`createdDateUTC`, `snapshotTimeUTC`, activity `date`) are UTC, and the
+ *   `from`/`to` query parameters of /history/activity and /prices are read by IG as UTC.
+ * - Rate limits come as 403 with an `exceeded-*-allowance` errorCode and no Retry-After; the caller waits
+ *   `rateLimitBackoffMs`.
+ */
+
 export interface IgAdapterDeps {
   /** Where submissions are recorded before they are sent (MysqlSubmissionJournal in production). */
   journal: SubmissionJournal;

@@ -129,6 +129,8 @@ export interface RequestRecord {
   atMs: number;
   /** Status answered; undefined when the request was held or dropped. */
   status?: number;
+  /** IG errorCode of an error answer. */
+  errorCode?: string;
 }
 
 export interface FakeIgServer {
@@ -538,6 +540,8 @@ class FakeIg {
     this.log.push(rec);
     const send = (r: Reply) => {
       rec.status = r.status;
+      const code = (r.body as { errorCode?: unknown } | null)?.errorCode;
+      if (r.status >= 400 && typeof code === 'string') rec.errorCode = code;
       this.send(res, r);
     };
     let body: unknown;

@@ -94,13 +94,12 @@ describe('IG session', () => {
     await adapter.getPositions(ACCOUNT);
     fake.inject({ method: 'GET', path: '/positions', kind: 'expired-token' });
     await expect(adapter.getPositions(ACCOUNT)).resolves.toEqual([]);
-    const answers = fake.requests({ method: 'GET', path: '/positions' }).map((r) => r.status);
-    expect(answers).toEqual([200, 401, 200]);
+    const answers = fake.requests({ method: 'GET', path: '/positions' }).map((r) => `${r.status}${r.errorCode ? ` ${r.errorCode}` : ''}`);
+    expect(answers).toEqual(['200', `401 ${code}`, '200']);
     expect(fake.pendingFaults()).toEqual([]);
     // v2 logs in again; v3 first tries its refresh token.
     if (useOAuth) expect(adapter.client.stats).toEqual({ logins: 1, refreshes: 1 });
     else expect(adapter.client.stats).toEqual({ logins: 2, refreshes: 0 });
-    expect(code).toMatch(/^error\.security\./);
     await adapter.close();
   });
 
