@@ -24,7 +24,15 @@ async function main(): Promise<void> {
   await migrateShared(config.mysqlUrl);
   const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
   // Every broker call goes through a circuit breaker: a failing broker is not hammered by every session.
-  const adapter = new CircuitBreakingAdapter(createBrokerAdapter(name, { pool, config }), logger.child({ broker: name }));
+  let inner;
+  try {
+    inner = createBrokerAdapter(name, { pool, config, env: process.env, logger: logger.child({ broker: name }) });
+  } catch (err) {
+    // A broker's own settings (credentials, URLs) are validated here, at the edge: name them and stop.
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(78);
+  }
+  const adapter = new CircuitBreakingAdapter(inner, logger.child({ broker: name }));
   const taskQueue = brokerTaskQueue(name);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
