@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, OrderReport, OrderRequest, Quote } from '../brokers/adapter';
+import { unfilledReport, type AccountSnapshot, type BrokerAdapter, type BrokerPosition, type CandleRequest, type OrderReport, type OrderRequest, type Quote } from '../brokers/adapter';
 import type { Frame } from '../market/frame';
 import { withFailureMapping } from './failures';
 
@@ -12,18 +12,7 @@ export interface BrokerActivityDeps {
 }
 
 function dryRunReport(order: OrderRequest): OrderReport {
-  return {
-    clientOrderId: order.clientOrderId,
-    brokerOrderId: '',
-    status: 'dry-run',
-    symbol: order.symbol,
-    side: order.side,
-    quantity: order.quantity,
-    filledQuantity: 0,
-    fillPrice: 0,
-    filledAt: null,
-    reason: 'TRADING_ENABLE=false on the broker worker',
-  };
+  return unfilledReport(order, 'dry-run', 'TRADING_ENABLE=false on the broker worker');
 }
 
 /**

@@ -104,6 +104,26 @@ export interface BrokerAdapter {
   close?(): Promise<void>;
 }
 
+/** A report of an order that filled nothing: refused by the broker (`rejected`) or never sent (`dry-run`). */
+export function unfilledReport(
+  order: Pick<OrderRequest, 'clientOrderId' | 'symbol' | 'side' | 'quantity'>,
+  status: 'rejected' | 'dry-run',
+  reason: string,
+): OrderReport {
+  return {
+    clientOrderId: order.clientOrderId,
+    brokerOrderId: '',
+    status,
+    symbol: order.symbol,
+    side: order.side,
+    quantity: order.quantity,
+    filledQuantity: 0,
+    fillPrice: 0,
+    filledAt: null,
+    reason,
+  };
+}
+
 /** The clientOrderId under which a broker records the fill of a position's protective stop. */
 export function stopOrderId(positionRef: string): string {
   return `${positionRef}-S`;

@@ -10,7 +10,7 @@ import { Mutex } from 'async-mutex';
 import type { BrokerActivities } from '../activities/broker-activities';
 import type { StoreActivities } from '../activities/store-activities';
 import type { BrokerPosition, OrderReport, OrderRequest } from '../brokers/adapter';
-import { stopOrderId } from '../brokers/adapter';
+import { stopOrderId, unfilledReport } from '../brokers/adapter';
 import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
 import type { SessionOutcome } from '../db/account-store';
 import { parseFrame, streamKey, type Frame } from '../market/frame';
@@ -385,18 +385,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   }
 
   function rejectedReport(order: OrderRequest, reason: string): OrderReport {
-    return {
-      clientOrderId: order.clientOrderId,
-      brokerOrderId: '',
-      status: 'rejected',
-      symbol: order.symbol,
-      side: order.side,
-      quantity: order.quantity,
-      filledQuantity: 0,
-      fillPrice: 0,
-      filledAt: null,
-      reason,
-    };
+    return unfilledReport(order, 'rejected', reason);
   }
 
   /**

@@ -17,7 +17,7 @@
  * sends a market order of the opposite side. Nothing here retries on its own: the only waiting is the short poll for
  * a market order's fill or a cancel's confirmation; retries belong to Temporal's policy.
  */
-import { stopOrderId, type OrderReport, type OrderRequest } from '../adapter';
+import { stopOrderId, type OrderReport, type OrderRequest, unfilledReport } from '../adapter';
 import { BrokerUnavailableError, InvalidOrderError, OrderOutcomeUnknownError, OrderRejectedError } from '../errors';
 import type { AlpacaHttpClient } from './client';
 import type { AlpacaConfig } from './config';
@@ -56,18 +56,7 @@ interface SubmitBody {
 }
 
 function rejected(order: OrderRequest, reason: string): OrderReport {
-  return {
-    clientOrderId: order.clientOrderId,
-    brokerOrderId: '',
-    status: 'rejected',
-    symbol: order.symbol,
-    side: order.side,
-    quantity: order.quantity,
-    filledQuantity: 0,
-    fillPrice: 0,
-    filledAt: null,
-    reason,
-  };
+  return unfilledReport(order, 'rejected', reason);
 }
 
 const retryAfterOf = (err: unknown) => (err as { retryAfterMs?: number }).retryAfterMs;

@@ -1,4 +1,4 @@
-import { OrderRequestSchema, type OrderReport, type OrderRequest } from '../adapter';
+import { OrderRequestSchema, type OrderReport, type OrderRequest, unfilledReport } from '../adapter';
 import {
   BrokerAuthError,
   BrokerError,
@@ -301,16 +301,5 @@ function factsOf(order: OrderRequest): OrderFacts {
 }
 
 function rejected(order: OrderRequest, reason: string): OrderReport {
-  return {
-    clientOrderId: order.clientOrderId,
-    brokerOrderId: '',
-    status: 'rejected',
-    symbol: order.symbol,
-    side: order.side,
-    quantity: order.quantity,
-    filledQuantity: 0,
-    fillPrice: 0,
-    filledAt: null,
-    reason,
-  };
+  return unfilledReport(order, 'rejected', reason);
 }
