@@ -1,0 +1,114 @@
+import type { PaperConfig } from '../brokers/paper/config';
+import type { OrderSide } from '../brokers/adapter';
+import type { Frame } from '../market/frame';
+import type { Position } from '../trading/position';
+import type { Trade } from '../trading/trade';
+
+/** Called every `progressEveryBars` bars and once at the end with (bars done, bars in all). */
+export type ProgressFn = (done: number, total: number) => void;
+
+export interface BacktestOptions {
+  /** One stream (same symbol and timeframe), strictly increasing starts, each valid under FrameSchema. */
+  frames: readonly Frame[];
+  /** A system name from the registry (`systems/registry.ts`), e.g. `ma-crossover`. */
+  system: string;
+  /** Raw parameters, validated by the system's schema (defaults applied); `undefined` = all defaults. */
+  params?: unknown;
+  /** The paper venue's fill model (spreadBps, slippageBps) and initialBalance; PaperConfigSchema defaults. */
+  paper?: Partial<PaperConfig>;
+  /** Starting equity; defaults to `paper.initialBalance` (what a live session reads from the venue). */
+  startingBalance?: number;
+  onProgress?: ProgressFn;
+  /** Default 10,000. */
+  progressEveryBars?: number;
+  /** Account id used in clientOrderIds (`<account>-000001`), as the live session does. Default `backtest`. */
+  account?: string;
+  /** System id of the session config (`systems[].id`), written into trades and orders. Default `bt`. */
+  systemId?: string;
+}
+
+/** How an order came about: a system's entry, a system's exit (signal or reversal), or the venue's stop. */
+export type BacktestOrderKind = 'entry' | 'exit' | 'stop';
+
+/**
+ * One order, shaped like the live session's `mt_<account>.orders` row (OrderRecord) plus the bar it
+ * happened on. Market orders carry the session's sequence; a triggered stop has `seq: null`.
+ */
+export interface BacktestOrder {
+  clientOrderId: string;
+  seq: number | null;
+  systemId: string;
+  symbol: string;
+  side: OrderSide;
+  quantity: number;
+  intent: 'open' | 'close';
+  kind: BacktestOrderKind;
+  positionRef?: string;
+  stopLevel?: number;
+  /** `rejected`: the paper venue refused it (an entry whose stop is on the wrong side of its fill price). */
+  status: 'filled' | 'rejected';
+  /** Fill price; absent when rejected. */
+  fillPrice?: number;
+  /** Epoch ms the venue stamps on the fill: the end of the bar whose price filled it. */
+  filledAt: number | null;
+  reason?: string;
+  /** Start of the bar on which the order happened, and its index in `frames`. */
+  frameStart: number;
+  frameIndex: number;
+}
+
+/** Equity at the close of a bar, like `mt_<account>.equity`: ts = bar end, equity = balance + unrealised. */
+export interface EquityPoint {
+  ts: number;
+  equity: number;
+}
+
+export interface BacktestStats {
+  bars: number;
+  /** Timeframe the stats were annualised with. */
+  timeframe: Frame['timeframe'];
+  startingBalance: number;
+  endEquity: number;
+  /** endEquity − startingBalance, in percent of startingBalance. */
+  returnPct: number;
+  /** Realised P&L of the closed trades (Σ pnl, rounded like the DECIMAL columns). */
+  netPnl: number;
+  /** Unrealised P&L of the position still open at the last bar's close (0 when flat). */
+  openPnl: number;
+  trades: number;
+  wins: number;
+  losses: number;
+  /** wins / trades (pnl > 0 is a win); null without trades. */
+  winRate: number | null;
+  grossProfit: number;
+  grossLoss: number;
+  /** grossProfit / |grossLoss|; null when there is no losing trade. */
+  profitFactor: number | null;
+  /** Largest fall of equity from a running peak (starting balance included), account currency. */
+  maxDrawdown: number;
+  /** Largest fall of equity from a running peak, in percent of that peak. */
+  maxDrawdownPct: number;
+  /**
+   * mean / sample standard deviation of per-bar equity returns × √periodsPerYear; null with fewer than
+   * two bars or flat equity.
+   */
+  sharpe: number | null;
+  periodsPerYear: number;
+  /** Bars during which a position was held (opened at an earlier close, still open during the bar). */
+  barsInMarket: number;
+  /** barsInMarket / bars; 0 without bars. */
+  exposure: number;
+}
+
+export interface BacktestResult {
+  trades: Trade[];
+  orders: BacktestOrder[];
+  equityCurve: EquityPoint[];
+  stats: BacktestStats;
+  /** The position still open after the last bar, or null. */
+  openPosition: Position | null;
+  /** Parameters the system ran with (schema defaults applied). */
+  params: unknown;
+  /** What the live session would have logged and skipped: system exceptions and invalid decisions. */
+  diagnostics: { systemErrors: number; invalidDecisions: number; rejectedOrders: number };
+}
