@@ -143,6 +143,8 @@ describe('pnlOf', () => {
     pendingFrames: [],
     recentTrades: [],
     unknownOrders: [],
+    foreignPositions: [],
+    lastReconciliation: null,
     runs: 0,
     ...over,
   });
