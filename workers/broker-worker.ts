@@ -12,6 +12,7 @@ import { createPool } from '../db/pool';
 import { brokerTaskQueue } from '../workflows/definitions';
 import { bootProcess } from './process-runtime';
 import { crashAfterSubmitHook } from './fault-injection';
+import { instrumentBrokerActivities } from '../ops/metrics';
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? process.env.BROKER;
@@ -33,17 +34,22 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const adapter = new CircuitBreakingAdapter(inner, logger.child({ broker: name }));
+  rt.metrics.watchBreaker(adapter);
   const taskQueue = brokerTaskQueue(name);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    activities: createBrokerActivities({
-      adapter,
-      tradingEnabled: config.tradingEnable,
-      afterSubmit: crashAfterSubmitHook(process.env),
-    }),
+    activities: instrumentBrokerActivities(
+      createBrokerActivities({
+        adapter,
+        tradingEnabled: config.tradingEnable,
+        afterSubmit: crashAfterSubmitHook(process.env),
+      }),
+      rt.metrics,
+      name,
+    ),
   });
   logger.info({ taskQueue, tradingEnable: config.tradingEnable }, 'broker worker polling');
   try {

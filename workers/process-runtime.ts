@@ -5,10 +5,13 @@ import { createLogger } from '../logging/logger';
 import { MongoLogSink, ensureLogIndexes } from '../logging/mongo-sink';
 import { createTemporalLogger } from '../logging/temporal-logger';
 import { MongoClient } from 'mongodb';
+import { createMetrics, startMetricsServer, temporalMetricsAddress, type AppMetrics } from '../ops/metrics';
 
 export interface ProcessRuntime {
   config: AppConfig;
   logger: Logger;
+  /** This process's Prometheus metrics, served on `/metrics` when METRICS_PORT is set. */
+  metrics: AppMetrics;
   /** Flushes logs to MongoDB and closes the sink. */
   close(): Promise<void>;
 }
@@ -27,8 +30,17 @@ export async function bootProcess(service: string, env: NodeJS.ProcessEnv = proc
   const logger = createLogger({ level: config.logLevel, service, mongo: sink });
   Runtime.install({
     logger: createTemporalLogger(logger),
-    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      // The SDK's own metrics (pollers, task latencies, slots) on the port after METRICS_PORT.
+      ...(config.metricsPort !== undefined && config.metricsPort < 65535
+        ? { metrics: { prometheus: { bindAddress: temporalMetricsAddress(config.metricsPort) } } }
+        : {}),
+    },
   });
+  const metrics = createMetrics(service);
+  const metricsServer = config.metricsPort !== undefined ? await startMetricsServer(metrics.registry, config.metricsPort) : undefined;
+  if (metricsServer) logger.info({ metricsPort: metricsServer.port }, 'metrics on /metrics');
   logger.info(
     { temporal: config.temporal, mysqlUrl: redactUrl(config.mysqlUrl), tradingEnable: config.tradingEnable },
     `${service} starting`,
@@ -36,7 +48,9 @@ export async function bootProcess(service: string, env: NodeJS.ProcessEnv = proc
   return {
     config,
     logger,
+    metrics,
     async close() {
+      await metricsServer?.close();
       await sink.close();
       await client.close();
     },

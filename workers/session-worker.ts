@@ -13,6 +13,8 @@ import { SESSION_TASK_QUEUE } from '../workflows/definitions';
 import { bootProcess } from './process-runtime';
 import { ensureWorkflowBundle } from './workflow-bundle';
 import { withCrashBefore } from './fault-injection';
+import { instrumentSessionActivities } from '../ops/metrics';
+import { timeframeMs, type Timeframe } from '../market/timeframe';
 
 async function main(): Promise<void> {
   const rt = await bootProcess('session-worker');
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
     taskQueue: SESSION_TASK_QUEUE,
     workflowBundle: { codePath: bundlePath },
     activities: withCrashBefore(
-      { ...createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }), ...createFeederActivities({ pool, client, sessionDefaults }) },
+      instrumentSessionActivities(
+        { ...createStoreActivities({ pool, mysqlUrl: config.mysqlUrl }), ...createFeederActivities({ pool, client, sessionDefaults }) },
+        rt.metrics,
+        (tf) => timeframeMs(tf as Timeframe),
+      ),
       process.env,
     ),
     // A dead worker's sessions move to a live one quickly instead of waiting on its sticky queue.

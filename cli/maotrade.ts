@@ -1,0 +1,70 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * The operator's command line: Nagios checks, sessions' status and control, the local stack, migrations.
+ * Configured by the same environment as the workers (TEMPORAL_ADDRESS, MYSQL_URL, ...).
+ *   npm run maotrade -- status          node --import tsx cli/maotrade.ts check mysql -w 0.5 -c 2
+ */
+import { Argument, Command, Option } from 'commander';
+import { checkCommand } from './check';
+import { withClient, type TemporalOpts } from './temporal';
+import { listSessions, sessionsTable } from './status';
+import { SESSION_ACTIONS, sessionAction, type SessionAction } from './session';
+import { STACK_ACTIONS, runStack } from './stack';
+import { runMigrate } from './migrate';
+import { cliConfig } from './settings';
+import { AccountIdSchema } from '../workflows/session-config';
+
+let exitCode = 0;
+const setExit = (code: number) => {
+  exitCode = code;
+};
+const print = (s: string) => process.stdout.write(`${s}\n`);
+
+const program = new Command('maotrade').description('MAOTrade operations').showHelpAfterError();
+
+program.addCommand(checkCommand(setExit));
+
+const temporalOptions = (cmd: Command) =>
+  cmd.option('--address <host:port>', 'Temporal frontend (default TEMPORAL_ADDRESS)').option('--namespace <name>', 'namespace (default TEMPORAL_NAMESPACE)');
+
+temporalOptions(program.command('status').description('running sessions (Temporal visibility) with their status queries'))
+  .option('--json', 'print JSON instead of a table')
+  .action(async (o: TemporalOpts & { json?: boolean }) => {
+    const rows = await withClient(o, (client, connection) => listSessions(client, connection));
+    print(o.json ? JSON.stringify(rows, null, 2) : sessionsTable(rows));
+  });
+
+temporalOptions(program.command('session').description("control an account's session"))
+  .argument('<account>', 'account id')
+  .addArgument(new Argument('<action>', 'what to do').choices(SESSION_ACTIONS))
+  .option('--json', 'print the result as JSON')
+  .option('--by <who>', 'recorded as the origin of the action', process.env.USER ?? 'cli')
+  .action(async (account: string, action: SessionAction, o: TemporalOpts & { json?: boolean; by: string }) => {
+    const id = AccountIdSchema.safeParse(account);
+    if (!id.success) throw new Error(`account: ${id.error.issues[0].message}`);
+    const out = await withClient(o, (client, connection) => sessionAction(client, connection, account, action, o.by));
+    print(o.json ? JSON.stringify(out.json, null, 2) : out.text);
+  });
+
+program
+  .command('stack')
+  .description('the local stack without Docker (scripts/stack.sh)')
+  .addArgument(new Argument('<action>', 'up, down or status').choices(STACK_ACTIONS))
+  .action(async (action: (typeof STACK_ACTIONS)[number]) => setExit(await runStack(action)));
+
+program
+  .command('migrate')
+  .description('bring the shared schemas (and given accounts) to their latest version')
+  .addOption(new Option('--url <mysql-url>', 'default MYSQL_URL'))
+  .option('--account <id...>', 'also migrate mt_<id>')
+  .action(async (o: { url?: string; account?: string[] }) => {
+    await runMigrate(o.url ?? cliConfig().mysqlUrl, o.account ?? [], print);
+  });
+
+program
+  .parseAsync(process.argv)
+  .then(() => process.exit(exitCode))
+  .catch((err: unknown) => {
+    process.stderr.write(`maotrade: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
