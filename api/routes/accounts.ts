@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { accountSchema } from '../../db/pool';
+import { AccountIdSchema } from '../../workflows/session-config';
+import { BEARER_SECURITY, type Gateway, type GatewayDeps } from '../context';
+import { notFound } from '../errors';
+
+/** `maohome.accounts` and each account's own records in `mt_<account>`. */
+
+const AccountParams = z.object({ account: AccountIdSchema });
+const Limit = z.coerce.number().int().min(1).max(10_000).default(1000);
+const IsoTime = z.string().datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' });
+
+/** The account's schema does not exist (ER_BAD_DB_ERROR) or lacks the table (ER_NO_SUCH_TABLE). */
+const isMissingSchema = (err: unknown) => [1049, 1146].includes((err as { errno?: number }).errno ?? 0);
+
+export function registerAccountRoutes(app: Gateway, { pool }: GatewayDeps): void {
+  app.get(
+    '/accounts',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['accounts'], summary: 'Accounts configured in maohome', security: BEARER_SECURITY },
+    },
+    async () => {
+      const [rows] = await pool.query(
+        'SELECT account, broker, currency, description, owner_user_id AS ownerUserId, created_at AS createdAt FROM maohome.accounts ORDER BY account',
+      );
+      return { accounts: rows };
+    },
+  );
+
+  /** Rows of one table of `mt_<account>`; the account id was validated by the route's schema before this builds a name. */
+  async function accountRows(account: string, sql: (schema: string) => string, args: unknown[]): Promise<unknown[]> {
+    const schema = accountSchema(AccountIdSchema.parse(account));
+    try {
+      const [rows] = await pool.query(sql(`\`${schema}\``), args);
+      return rows as unknown[];
+    } catch (err) {
+      if (isMissingSchema(err)) throw notFound(`no records for account "${account}"`);
+      throw err;
+    }
+  }
+
+  app.get(
+    '/accounts/:account/orders',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Orders of an account (mt_<account>.orders), oldest first',
+        security: BEARER_SECURITY,
+        params: AccountParams,
+        querystring: z.object({ limit: Limit }),
+      },
+    },
+    async (request) => ({
+      orders: await accountRows(
+        request.params.account,
+        (s) => `SELECT * FROM ${s}.orders ORDER BY created_at, client_order_id LIMIT ?`,
+        [request.query.limit],
+      ),
+    }),
+  );
+
+  app.get(
+    '/accounts/:account/trades',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Closed trades of an account (mt_<account>.trades), oldest first',
+        security: BEARER_SECURITY,
+        params: AccountParams,
+        querystring: z.object({ limit: Limit }),
+      },
+    },
+    async (request) => ({
+      trades: await accountRows(
+        request.params.account,
+        (s) => `SELECT * FROM ${s}.trades ORDER BY closed_at, position_ref LIMIT ?`,
+        [request.query.limit],
+      ),
+    }),
+  );
+
+  app.get(
+    '/accounts/:account/equity',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Equity curve of an account (mt_<account>.equity; ts in epoch ms), oldest first',
+        security: BEARER_SECURITY,
+        params: AccountParams,
+        querystring: z.object({ from: IsoTime.optional(), to: IsoTime.optional(), limit: Limit }),
+      },
+    },
+    async (request) => {
+      const { from, to, limit } = request.query;
+      return {
+        equity: await accountRows(
+          request.params.account,
+          (s) => `SELECT * FROM ${s}.equity WHERE ts >= ? AND ts < ? ORDER BY ts LIMIT ?`,
+          [from ? Date.parse(from) : 0, to ? Date.parse(to) : Number.MAX_SAFE_INTEGER, limit],
+        ),
+      };
+    },
+  );
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ZodError } from 'zod';
+import { HomeStore } from '../../db/home-store';
+import {
+  SA_ACCOUNT,
+  SA_BROKER,
+  SA_STATUS,
+  pnlQuery,
+  positionsQuery,
+  sessionWorkflowId,
+  statusQuery,
+} from '../../workflows/definitions';
+import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema } from '../../workflows/session-config';
+import type { accountSession } from '../../workflows/account-session';
+import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
+import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';
+import { onSession, runningSession } from '../session-handle';
+
+/** Sessions: the running ones (Temporal visibility), one session's queries, start and stop. */
+
+const AccountParams = z.object({ account: AccountIdSchema });
+const SESSIONS_QUERY = "WorkflowType = 'accountSession' AND ExecutionStatus = 'Running'";
+const MAX_LISTED = 1000;
+
+export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
+  const { client, pool } = deps;
+
+  app.get(
+    '/sessions',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Running sessions, from Temporal visibility (search attributes MaoAccount, MaoBroker, MaoStatus)',
+        security: BEARER_SECURITY,
+        // Validated values only are put in the visibility query: both schemas allow [a-z0-9_] only.
+        querystring: z.object({ account: AccountIdSchema.optional(), broker: BrokerNameSchema.optional() }),
+      },
+    },
+    async (request) => {
+      const { account, broker } = request.query;
+      const query = [
+        SESSIONS_QUERY,
+        ...(account ? [`MaoAccount = '${account}'`] : []),
+        ...(broker ? [`MaoBroker = '${broker}'`] : []),
+      ].join(' AND ');
+      const sessions = [];
+      for await (const wf of client.workflow.list({ query, pageSize: 200 })) {
+        sessions.push({
+          account: wf.typedSearchAttributes.get(SA_ACCOUNT) ?? null,
+          broker: wf.typedSearchAttributes.get(SA_BROKER) ?? null,
+          status: wf.typedSearchAttributes.get(SA_STATUS) ?? null,
+          workflowId: wf.workflowId,
+          runId: wf.runId,
+          taskQueue: wf.taskQueue,
+          startTime: wf.startTime,
+        });
+        if (sessions.length >= MAX_LISTED) break;
+      }
+      return { sessions };
+    },
+  );
+
+  app.get(
+    '/sessions/:account',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['sessions'], summary: 'Status of an account session (status query)', security: BEARER_SECURITY, params: AccountParams },
+    },
+    async (request) => onSession(deps, request.params.account, (h) => h.query(statusQuery)),
+  );
+
+  app.get(
+    '/sessions/:account/positions',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['sessions'], summary: 'Open positions of a session (positions query)', security: BEARER_SECURITY, params: AccountParams },
+    },
+    async (request) => ({ positions: await onSession(deps, request.params.account, (h) => h.query(positionsQuery)) }),
+  );
+
+  app.get(
+    '/sessions/:account/pnl',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['sessions'], summary: 'Realised and unrealised P&L of a session (pnl query)', security: BEARER_SECURITY, params: AccountParams },
+    },
+    async (request) => onSession(deps, request.params.account, (h) => h.query(pnlQuery)),
+  );
+
+  app.post(
+    '/sessions',
+    {
+      config: { role: 'admin', command: 'start-session' },
+      schema: {
+        tags: ['sessions'],
+        summary: "Start an account's session from its configuration in maohome; 409 if one is running",
+        security: BEARER_SECURITY,
+        body: z.object({ account: AccountIdSchema }).strict(),
+      },
+    },
+    async (request, reply) => {
+      const { account } = request.body;
+      let config;
+      try {
+        config = await new HomeStore(pool).loadSessionConfig(account, deps.sessionDefaults);
+      } catch (err) {
+        if (!(err instanceof ZodError)) throw err;
+        const fields = zodFields(err.issues, 'config');
+        throw new ApiError(422, 'invalid_config', `the stored configuration of account "${account}" is invalid: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, fields);
+      }
+      if (!config) throw notFound(`unknown account "${account}" (not in maohome.accounts)`);
+      // Validated again here, at the edge, whatever the store did.
+      config = SessionConfigSchema.parse(config);
+      try {
+        const handle = await client.workflow.start<typeof accountSession>('accountSession', {
+          taskQueue: deps.sessionTaskQueue,
+          workflowId: sessionWorkflowId(account),
+          args: [{ config }],
+          typedSearchAttributes: [
+            { key: SA_ACCOUNT, value: config.account },
+            { key: SA_BROKER, value: config.broker },
+            { key: SA_STATUS, value: 'running' },
+          ],
+          memo: { startedBy: userOf(request).name },
+        });
+        return reply.status(201).send({
+          account,
+          broker: config.broker,
+          workflowId: handle.workflowId,
+          runId: handle.firstExecutionRunId,
+          taskQueue: deps.sessionTaskQueue,
+          systems: config.systems.map((s) => s.id),
+        });
+      } catch (err) {
+        return temporalToApiError(err, account);
+      }
+    },
+  );
+
+  app.delete(
+    '/sessions/:account',
+    {
+      config: { role: 'admin', command: 'stop-session' },
+      schema: {
+        tags: ['sessions'],
+        summary: "Stop an account's session (terminate, with the reason and who)",
+        security: BEARER_SECURITY,
+        params: AccountParams,
+        querystring: z.object({ reason: z.string().min(1).max(500).optional() }),
+      },
+    },
+    async (request) => {
+      const { account } = request.params;
+      const by = userOf(request).name;
+      const handle = await runningSession(deps, account);
+      const reason = `stopped by ${by} through the gateway${request.query.reason ? `: ${request.query.reason}` : ''}`;
+      try {
+        await handle.terminate(reason);
+      } catch (err) {
+        return temporalToApiError(err, account);
+      }
+      return { account, stopped: true, reason };
+    },
+  );
+}
