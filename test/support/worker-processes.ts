@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { createPool, type Pool } from '../../db/pool';
 import { ROOT, TEST_ENV, WORKFLOW_BUNDLE } from './env';
+import { PAPER_TEST_CONFIG, temporalClient } from './harness';
 
 export type WorkerKind = 'session' | 'broker-paper';
 
@@ -103,4 +106,31 @@ export class WorkerProcess {
     await done;
     clearTimeout(timer);
   }
+}
+
+/** The production worker processes (session + paper broker) plus a pool and a client, for one test file. */
+export interface ProcessStack {
+  sessionWorker: WorkerProcess;
+  brokerWorker: WorkerProcess;
+  pool: Pool;
+  client: Client;
+}
+
+/** Starts the worker processes before the file's tests and stops them after; the paper venue uses PAPER_TEST_CONFIG. */
+export function useProcessWorkers(): ProcessStack {
+  const stack = {} as ProcessStack & { connection: Connection };
+  beforeAll(async () => {
+    const env = { PAPER_SPREAD_BPS: String(PAPER_TEST_CONFIG.spreadBps), PAPER_SLIPPAGE_BPS: String(PAPER_TEST_CONFIG.slippageBps) };
+    stack.sessionWorker = new WorkerProcess('session', env);
+    stack.brokerWorker = new WorkerProcess('broker-paper', env);
+    await Promise.all([stack.sessionWorker.start(), stack.brokerWorker.start()]);
+    stack.pool = createPool(TEST_ENV.MYSQL_URL);
+    ({ client: stack.client, connection: stack.connection } = await temporalClient());
+  });
+  afterAll(async () => {
+    await Promise.all([stack.sessionWorker?.stop(), stack.brokerWorker?.stop()]);
+    await stack.connection?.close();
+    await stack.pool?.end();
+  });
+  return stack;
 }

@@ -2,41 +2,19 @@
  * The AccountSession end to end on the real Temporal dev server, MariaDB and FerretDB, with the
  * production worker processes (session worker + paper broker worker).
  */
-import type { Client, Connection } from '@temporalio/client';
-import { createPool, type Pool } from '../../db/pool';
 import { MarketDataStore } from '../../db/market-data-store';
 import { generateFrames } from '../../market/synthetic';
 import { pnlQuery, positionsQuery, statusQuery } from '../../workflows/definitions';
 import { uniqueAccount } from '../support/env';
-import { PAPER_TEST_CONFIG, feedFrames, feedPaced, startSession, temporalClient, waitForFrame } from '../support/harness';
+import { PAPER_TEST_CONFIG, feedFrames, feedPaced, startSession, waitForFrame } from '../support/harness';
 import { expectedPaperRun } from '../support/oracle';
 import { accountRows } from '../support/account-rows';
 import { logsOf } from '../support/logs';
-import { WorkerProcess } from '../support/worker-processes';
-import { TEST_ENV } from '../support/env';
+import { useProcessWorkers } from '../support/worker-processes';
 
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopDistancePct: 0.4 };
-const PAPER_ENV = { PAPER_SPREAD_BPS: String(PAPER_TEST_CONFIG.spreadBps), PAPER_SLIPPAGE_BPS: String(PAPER_TEST_CONFIG.slippageBps) };
 
-let sessionWorker: WorkerProcess;
-let brokerWorker: WorkerProcess;
-let pool: Pool;
-let client: Client;
-let connection: Connection;
-
-beforeAll(async () => {
-  sessionWorker = new WorkerProcess('session', PAPER_ENV);
-  brokerWorker = new WorkerProcess('broker-paper', PAPER_ENV);
-  await Promise.all([sessionWorker.start(), brokerWorker.start()]);
-  pool = createPool(TEST_ENV.MYSQL_URL);
-  ({ client, connection } = await temporalClient());
-});
-
-afterAll(async () => {
-  await Promise.all([sessionWorker?.stop(), brokerWorker?.stop()]);
-  await connection?.close();
-  await pool?.end();
-});
+const stack = useProcessWorkers();
 
 /** Each test trades its own symbol (its account id), so earlier runs' candles never leak into its prices. */
 function sessionConfig(account: string, symbol: string) {
@@ -74,10 +52,10 @@ test('a session over 300 frames leaves exactly the expected orders, positions an
   expect(expected.trades.some((t) => t.exitReason === 'stop')).toBe(true);
   expect(expected.trades.some((t) => t.exitReason === 'reverse')).toBe(true);
 
-  const handle = await startSession(client, sessionConfig(account, account.toUpperCase()));
-  await feedPaced(pool, handle, frames);
+  const handle = await startSession(stack.client, sessionConfig(account, account.toUpperCase()));
+  await feedPaced(stack.pool, handle, frames);
 
-  const rows = await accountRows(pool, account);
+  const rows = await accountRows(stack.pool, account);
   expectRowsMatchOracle(rows, expected);
   const status = await handle.query(statusQuery);
   expect(status.counters.framesProcessed).toBe(300);
@@ -86,9 +64,9 @@ test('a session over 300 frames leaves exactly the expected orders, positions an
   expect(pnl.realised).toBeCloseTo(expected.realised, 6);
   expect((await handle.query(positionsQuery)).length).toBe(expected.finalPosition ? 1 : 0);
 
-  const [{ n: equityPoints }] = (await pool.query(`SELECT COUNT(*) AS n FROM mt_${account}.equity`))[0] as any[];
+  const [{ n: equityPoints }] = (await stack.pool.query(`SELECT COUNT(*) AS n FROM mt_${account}.equity`))[0] as any[];
   expect(Number(equityPoints)).toBe(300);
-  const [[sysState]] = (await pool.query(`SELECT state, frame_start FROM mt_${account}.system_states WHERE system_id = 'ma'`)) as any[];
+  const [[sysState]] = (await stack.pool.query(`SELECT state, frame_start FROM mt_${account}.system_states WHERE system_id = 'ma'`)) as any[];
   expect(Number(sysState.frame_start)).toBe(frames[299].start);
 
   // Structured logs of this account reached MongoDB: workflow logs (replay-aware) and broker activity logs.
@@ -110,15 +88,15 @@ test('a gap is backfilled from maodata and duplicate frames are ignored, with th
   const gapStart = [...Array(80).keys()].map((i) => i + 25).find((s) => [...Array(20).keys()].every((k) => !orderFrames.has(s + k)))!;
   expect(gapStart).toBeDefined();
   expect(expected.orders.some((o) => o.frameIndex > gapStart + 20)).toBe(true);
-  const handle = await startSession(client, sessionConfig(account, account.toUpperCase()));
+  const handle = await startSession(stack.client, sessionConfig(account, account.toUpperCase()));
 
-  await feedPaced(pool, handle, frames.slice(0, gapStart));
+  await feedPaced(stack.pool, handle, frames.slice(0, gapStart));
   // The gap's frames reach maodata (the feeder stored them) but never the session.
-  await new MarketDataStore(pool).upsertCandles(frames.slice(gapStart, gapStart + 20));
-  await feedPaced(pool, handle, frames.slice(gapStart + 20, gapStart + 21));
+  await new MarketDataStore(stack.pool).upsertCandles(frames.slice(gapStart, gapStart + 20));
+  await feedPaced(stack.pool, handle, frames.slice(gapStart + 20, gapStart + 21));
   // Re-deliveries of frames already processed change nothing.
-  await feedFrames(pool, handle, [frames[10], frames[gapStart + 20]]);
-  await feedPaced(pool, handle, frames.slice(gapStart + 21));
+  await feedFrames(stack.pool, handle, [frames[10], frames[gapStart + 20]]);
+  await feedPaced(stack.pool, handle, frames.slice(gapStart + 21));
   await waitForFrame(handle, frames[119]);
 
   const status = await handle.query(statusQuery);
@@ -126,16 +104,16 @@ test('a gap is backfilled from maodata and duplicate frames are ignored, with th
   expect(status.counters.framesProcessed).toBe(120);
   expect(status.counters.framesDuplicate).toBe(2);
   expect(status.counters.framesMissing).toBe(0);
-  expectRowsMatchOracle(await accountRows(pool, account), expected);
+  expectRowsMatchOracle(await accountRows(stack.pool, account), expected);
   await handle.terminate('test done');
 });
 
 test('a gap that maodata cannot fill is counted as missing and the session goes on', async () => {
   const account = uniqueAccount('hole');
   const frames = generateFrames({ symbol: account.toUpperCase(), timeframe: '1m', count: 40, seed: 9 });
-  const handle = await startSession(client, sessionConfig(account, account.toUpperCase()));
-  await feedPaced(pool, handle, frames.slice(0, 30));
-  await feedPaced(pool, handle, frames.slice(35)); // frames 30..34 never existed anywhere
+  const handle = await startSession(stack.client, sessionConfig(account, account.toUpperCase()));
+  await feedPaced(stack.pool, handle, frames.slice(0, 30));
+  await feedPaced(stack.pool, handle, frames.slice(35)); // frames 30..34 never existed anywhere
   const status = await handle.query(statusQuery);
   expect(status.counters.framesMissing).toBe(5);
   expect(status.counters.framesProcessed).toBe(35);

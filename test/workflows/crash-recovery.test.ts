@@ -8,43 +8,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { createPool, type Pool } from '../../db/pool';
+import type { WorkflowHandle } from '@temporalio/client';
 import { MarketDataStore } from '../../db/market-data-store';
 import { generateFrames } from '../../market/synthetic';
 import type { Frame } from '../../market/frame';
 import { frameSignal, statusQuery } from '../../workflows/definitions';
-import { ROOT, TEST_ENV, uniqueAccount } from '../support/env';
-import { PAPER_TEST_CONFIG, feedPaced, startSession, temporalClient, waitForFrame } from '../support/harness';
+import { ROOT, uniqueAccount } from '../support/env';
+import { PAPER_TEST_CONFIG, feedPaced, startSession, waitForFrame } from '../support/harness';
 import { expectedPaperRun } from '../support/oracle';
 import { accountRows, normalised } from '../support/account-rows';
-import { WorkerProcess } from '../support/worker-processes';
+import { useProcessWorkers } from '../support/worker-processes';
 
 jest.setTimeout(600_000);
 
 const PARAMS = { fastPeriod: 5, slowPeriod: 20, stopDistancePct: 0.4 };
-const PAPER_ENV = { PAPER_SPREAD_BPS: String(PAPER_TEST_CONFIG.spreadBps), PAPER_SLIPPAGE_BPS: String(PAPER_TEST_CONFIG.slippageBps) };
 const COUNT = 240;
 
-let sessionWorker: WorkerProcess;
-let brokerWorker: WorkerProcess;
-let pool: Pool;
-let client: Client;
-let connection: Connection;
-
-beforeAll(async () => {
-  sessionWorker = new WorkerProcess('session', PAPER_ENV);
-  brokerWorker = new WorkerProcess('broker-paper', PAPER_ENV);
-  await Promise.all([sessionWorker.start(), brokerWorker.start()]);
-  pool = createPool(TEST_ENV.MYSQL_URL);
-  ({ client, connection } = await temporalClient());
-});
-
-afterAll(async () => {
-  await Promise.all([sessionWorker?.stop(), brokerWorker?.stop()]);
-  await connection?.close();
-  await pool?.end();
-});
+const stack = useProcessWorkers();
 
 /** The same prices under another symbol: each session needs its own price feed at the paper venue. */
 function framesFor(symbol: string): Frame[] {
@@ -57,7 +37,7 @@ function configFor(account: string, symbol: string) {
 
 /** Stores the frame and signals it: signals need no live worker, so this works while workers are down. */
 async function signalFrame(handle: WorkflowHandle, frame: Frame): Promise<void> {
-  await new MarketDataStore(pool).upsertCandles([frame]);
+  await new MarketDataStore(stack.pool).upsertCandles([frame]);
   await handle.signal(frameSignal, frame);
 }
 
@@ -65,10 +45,10 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   // 1. The uninterrupted run.
   const baseAccount = uniqueAccount('base');
   const baseFrames = framesFor(baseAccount.toUpperCase());
-  const base = await startSession(client, configFor(baseAccount, baseAccount.toUpperCase()));
-  await feedPaced(pool, base, baseFrames);
+  const base = await startSession(stack.client, configFor(baseAccount, baseAccount.toUpperCase()));
+  await feedPaced(stack.pool, base, baseFrames);
   await base.terminate('baseline done');
-  const baseRows = await accountRows(pool, baseAccount);
+  const baseRows = await accountRows(stack.pool, baseAccount);
 
   const expected = expectedPaperRun(baseFrames, 'ma-crossover', PARAMS, PAPER_TEST_CONFIG);
   const orderFrames = [...new Set(expected.orders.filter((o) => o.kind !== 'stop').map((o) => o.frameIndex))].sort((a, b) => a - b);
@@ -79,20 +59,20 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   const account = uniqueAccount('crash');
   const symbol = account.toUpperCase();
   const frames = framesFor(symbol);
-  const handle = await startSession(client, configFor(account, symbol));
+  const handle = await startSession(stack.client, configFor(account, symbol));
   const figures: Record<string, number> = {};
   let next = 0;
   const feedUntil = async (end: number) => {
-    await feedPaced(pool, handle, frames.slice(next, end));
+    await feedPaced(stack.pool, handle, frames.slice(next, end));
     next = Math.max(next, end);
   };
 
   // a) Session worker killed between frames; the next frame arrives while it is down.
   await feedUntil(25);
-  const killedAt = await sessionWorker.kill();
+  const killedAt = await stack.sessionWorker.kill();
   await signalFrame(handle, frames[next]);
   const restartAt = Date.now();
-  await sessionWorker.start();
+  await stack.sessionWorker.start();
   const readyAt = Date.now();
   await waitForFrame(handle, frames[next]);
   const processedAt = Date.now();
@@ -104,31 +84,31 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   // b) Broker worker killed after the venue accepted an order, before the acknowledgement left it.
   const [o1, o2, o3, o4, o5] = orderFrames.filter((i) => i > next);
   await feedUntil(o1);
-  await brokerWorker.stop();
-  await brokerWorker.start({ MAOTRADE_FAULT_KILL_AFTER_SUBMIT: '1' });
+  await stack.brokerWorker.stop();
+  await stack.brokerWorker.start({ MAOTRADE_FAULT_KILL_AFTER_SUBMIT: '1' });
   await signalFrame(handle, frames[o1]);
-  await brokerWorker.exited();
-  await brokerWorker.start();
+  await stack.brokerWorker.exited();
+  await stack.brokerWorker.start();
   await waitForFrame(handle, frames[o1]);
   next = o1 + 1;
 
   // c) Session worker killed after the broker acknowledged, before the outcome was stored.
   await feedUntil(o2);
-  await sessionWorker.stop();
-  await sessionWorker.start({ MAOTRADE_FAULT_KILL_BEFORE: 'recordOutcome:1' });
+  await stack.sessionWorker.stop();
+  await stack.sessionWorker.start({ MAOTRADE_FAULT_KILL_BEFORE: 'recordOutcome:1' });
   await signalFrame(handle, frames[o2]);
-  await sessionWorker.exited();
-  await sessionWorker.start();
+  await stack.sessionWorker.exited();
+  await stack.sessionWorker.start();
   await waitForFrame(handle, frames[o2]);
   next = o2 + 1;
 
   // d) Session worker killed before the intent was even recorded.
   await feedUntil(o3);
-  await sessionWorker.stop();
-  await sessionWorker.start({ MAOTRADE_FAULT_KILL_BEFORE: 'recordOrderIntent:1' });
+  await stack.sessionWorker.stop();
+  await stack.sessionWorker.start({ MAOTRADE_FAULT_KILL_BEFORE: 'recordOrderIntent:1' });
   await signalFrame(handle, frames[o3]);
-  await sessionWorker.exited();
-  await sessionWorker.start();
+  await stack.sessionWorker.exited();
+  await stack.sessionWorker.start();
   await waitForFrame(handle, frames[o3]);
   next = o3 + 1;
 
@@ -136,8 +116,8 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   await feedUntil(o4);
   await signalFrame(handle, frames[o4]);
   await new Promise((r) => setTimeout(r, 150));
-  await sessionWorker.kill();
-  await sessionWorker.start();
+  await stack.sessionWorker.kill();
+  await stack.sessionWorker.start();
   await waitForFrame(handle, frames[o4]);
   next = o4 + 1;
 
@@ -145,8 +125,8 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   await feedUntil(o5);
   await signalFrame(handle, frames[o5]);
   await new Promise((r) => setTimeout(r, 100));
-  await Promise.all([sessionWorker.kill(), brokerWorker.kill()]);
-  await Promise.all([sessionWorker.start(), brokerWorker.start()]);
+  await Promise.all([stack.sessionWorker.kill(), stack.brokerWorker.kill()]);
+  await Promise.all([stack.sessionWorker.start(), stack.brokerWorker.start()]);
   await waitForFrame(handle, frames[o5]);
   next = o5 + 1;
 
@@ -157,7 +137,7 @@ test('SIGKILLs of the workers at any point change nothing: same orders, none dou
   await handle.terminate('test done');
 
   // 3. Same records as the uninterrupted run, order for order, and the venue agrees.
-  const rows = await accountRows(pool, account);
+  const rows = await accountRows(stack.pool, account);
   expect(normalised(rows, account)).toEqual(normalised(baseRows, baseAccount));
   expect(rows.paperOrders).toHaveLength(expected.orders.length);
   expect(new Set(rows.paperOrders.map((o) => o.client_order_id)).size).toBe(rows.paperOrders.length);
