@@ -113,6 +113,9 @@ test('POST /users (admin) creates a user whose token is returned once, stored on
   expect(json(bad).fields).toEqual([expect.objectContaining({ field: 'role', in: 'body' })]);
   const [none] = await pool.query('SELECT COUNT(*) AS n FROM maohome.users WHERE role NOT IN (?)', [['viewer', 'trader', 'admin']]);
   expect((none as { n: number }[])[0].n).toBe(0);
+  await pool.query('DELETE FROM maohome.users WHERE name = ?', [name]);
+  // Deleted: its token no longer works.
+  expect((await gw.call(null, 'GET', '/accounts', undefined, body.token)).statusCode).toBe(401);
 });
 
 test('malformed input is 400 naming the field: path, query and body', async () => {

@@ -85,6 +85,8 @@ export async function startTestGateway(
     async close() {
       await app.close();
       await mongo.close();
+      // This gateway's users (tokens die with them); users created through POST /users are named by the tests.
+      await deps.pool.query('DELETE FROM maohome.users WHERE name IN (?)', [Object.values(names)]);
     },
   };
 }
