@@ -149,9 +149,11 @@ export async function runCheck(service: string, check: () => Promise<CheckResult
   return { line: formatStatusLine(service, result), exitCode: EXIT[result.status], result };
 }
 
+/** An error's message, with its cause's when it has one (the Temporal SDK puts the reason there). */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const own = err.message || err.name;
+  return err.cause instanceof Error && err.cause.message && !own.includes(err.cause.message) ? `${own}: ${err.cause.message}` : own;
 }
 
 /** Parses optional -w/-c options; a syntax error propagates (→ UNKNOWN through runCheck). */
