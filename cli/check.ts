@@ -4,6 +4,7 @@ import { runCheck, EXIT, type CheckResult } from '../ops/checks/plugin';
 import { checkTemporal } from '../ops/checks/temporal';
 import { checkMysql } from '../ops/checks/mysql';
 import { checkMongo } from '../ops/checks/mongo';
+import { checkBreaker } from '../ops/checks/breaker';
 import { checkWorker, type PollerKind } from '../ops/checks/worker';
 import { checkSession } from '../ops/checks/session';
 import { cliConfig, secondsOption } from './settings';
@@ -71,6 +72,13 @@ export function checkCommand(setExit: (code: number) => void): Command {
     .option('--url <mysql-url>', 'mysql://user:password@host:port (default MYSQL_URL)')
     .action(async (o: CommonOpts) =>
       setExit(await emit('mysql', o, async (ms) => checkMysql({ ...o, url: o.url ?? config().mysqlUrl, connectTimeoutMs: Math.max(500, ms - 500) }))),
+    );
+
+  common(check.command('breaker').description("a broker's circuit breaker, from its worker's /metrics: open CRITICAL, half-open WARNING"), 'unused')
+    .requiredOption('--metrics-url <url>', 'the broker worker metrics endpoint, e.g. http://127.0.0.1:9464/metrics')
+    .requiredOption('--broker <name>', 'broker name, e.g. ig')
+    .action(async (o: CommonOpts & { metricsUrl: string; broker: string }) =>
+      setExit(await emit('breaker', o, async (ms) => checkBreaker({ metricsUrl: o.metricsUrl, broker: o.broker, timeoutMs: Math.max(500, ms - 500) }))),
     );
 
   common(check.command('mongo').description('MongoDB: ping'), 'the ping time in s')

@@ -107,7 +107,7 @@ test('the tiers hold what they should: engine, feeder, brokers and sessions are 
 test('maotrade commands call `maotrade check <target>` with options the CLI knows', () => {
   const mine = [...commands.entries()].filter(([, line]) => line.startsWith('$USER5$'));
   expect(mine.map(([n]) => n).sort()).toEqual(
-    ['maotrade_check_mongo', 'maotrade_check_mysql', 'maotrade_check_session', 'maotrade_check_temporal', 'maotrade_check_worker'].sort(),
+    ['maotrade_check_breaker', 'maotrade_check_mongo', 'maotrade_check_mysql', 'maotrade_check_session', 'maotrade_check_temporal', 'maotrade_check_worker'].sort(),
   );
   for (const [name, line] of mine) {
     const target = name.replace('maotrade_check_', '');
@@ -115,4 +115,5 @@ test('maotrade commands call `maotrade check <target>` with options the CLI know
   }
   expect(commands.get('maotrade_check_worker')).toContain('--queue $ARG1$');
   expect(commands.get('maotrade_check_session')).toContain('--account $ARG1$');
+  expect(commands.get('maotrade_check_breaker')).toContain('--metrics-url $ARG1$ --broker $ARG2$');
 });
