@@ -1,4 +1,5 @@
 /** The real CLI process (`node --import tsx cli/maotrade.ts ...`): exit codes and stdout. */
+import { redactUrl } from '../../config/env';
 import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
@@ -183,7 +184,7 @@ describe('maotrade migrate / stack', () => {
     const r = await cli(['migrate', '--account', account]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('migrating 4 schema(s) on mysql://maotrade:***@127.0.0.1:3306');
+    expect(lines[0]).toBe(`migrating 4 schema(s) on ${redactUrl(TEST_ENV.MYSQL_URL)}`);
     expect(lines.slice(1).map((l) => l.replace(/: .*$/, ''))).toEqual(['[1/4] maohome', '[2/4] maodata', '[3/4] maopaper', `[4/4] mt_${account}`]);
     expect(lines[1]).toMatch(/^\[1\/4\] maohome: up to date \(\d+ ms\)$/); // the global setup migrated it
     expect(lines[4]).toMatch(new RegExp(`^\\[4/4\\] mt_${account}: applied 001_\\w+\\.sql`));
