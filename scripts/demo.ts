@@ -137,9 +137,11 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\nLast trades (${trades.length} in all):\n${table.toString()}\n`);
   const [rows] = await pool.query(`SELECT equity FROM mt_${ACCOUNT}.equity ORDER BY ts DESC LIMIT 240`);
-  const curve = (rows as { equity: number }[]).map((r) => Number(r.equity)).reverse();
+  const minutes = (rows as { equity: number }[]).map((r) => Number(r.equity)).reverse();
+  // One column per 3 minutes keeps the chart inside a terminal.
+  const curve = minutes.filter((_, i) => (minutes.length - 1 - i) % 3 === 0);
   if (curve.length > 2) {
-    process.stdout.write(`\nEquity, last ${curve.length} minutes:\n${plot(curve, { height: 10, format: (x: number) => fmt(x).padStart(12) })}\n`);
+    process.stdout.write(`\nEquity, last ${minutes.length} minutes (a column per 3 minutes):\n${plot(curve, { height: 10, format: (x: number) => fmt(x).padStart(12) })}\n`);
   }
   process.stdout.write(
     `\nRealised P&L ${fmt(pnl.realised)}  unrealised ${fmt(pnl.unrealised)}  orders ${status.orderSeq}  frames ${status.counters.framesProcessed}  status ${status.status}\n`,
