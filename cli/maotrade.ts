@@ -10,6 +10,7 @@ import { withClient, type TemporalOpts } from './temporal';
 import { listSessions, sessionsTable } from './status';
 import { SESSION_ACTIONS, sessionAction, type SessionAction } from './session';
 import { STACK_ACTIONS, runStack } from './stack';
+import { runScript } from './scripts';
 import { runMigrate } from './migrate';
 import { cliConfig } from './settings';
 import { AccountIdSchema } from '../workflows/session-config';
@@ -60,6 +61,19 @@ program
   .action(async (o: { url?: string; account?: string[] }) => {
     await runMigrate(o.url ?? cliConfig().mysqlUrl, o.account ?? [], print);
   });
+
+for (const [name, description] of [
+  ['backtest', 'run a system over history (scripts/backtest.ts; --help there for its options)'],
+  ['import-candles', 'import candles from a CSV file into maodata (scripts/import-candles.ts)'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => setExit(await runScript(name, args)));
+}
 
 program
   .parseAsync(process.argv)
