@@ -1,0 +1,80 @@
+/**
+ * A worker process for bench/scale.ts: the production session worker or paper-broker worker (same
+ * boot: environment, pino + MongoDB log sink; same activities and worker options), but on PRIVATE task
+ * queues, so the benchmark's sessions never mix with other engineers' workers on `maotrade-sessions` /
+ * `broker-paper` on the shared dev server.
+ *   tsx bench/bench-worker.ts session   env BENCH_SESSION_QUEUE, BENCH_LAG_LOG (file: one line per
+ *                                        recorded outcome: account,equityTs,epochMsWhenStored)
+ *   tsx bench/bench-worker.ts broker    env BENCH_BROKER (broker name; serves `broker-<name>`)
+ * Prints `"state":"RUNNING"` (as the production workers' logs do) once it polls.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createStoreActivities } from '../activities/store-activities';
+import { createBrokerActivities } from '../activities/broker-activities';
+import { PaperBrokerAdapter } from '../brokers/paper';
+import { CircuitBreakingAdapter } from '../brokers/resilience';
+import { createPool } from '../db/pool';
+import { migrateShared } from '../db/migrate';
+import { brokerTaskQueue } from '../workflows/definitions';
+import { bootProcess } from '../workers/process-runtime';
+import { ensureWorkflowBundle } from '../workers/workflow-bundle';
+import { instrumentBrokerActivities, instrumentSessionActivities } from '../ops/metrics';
+import { timeframeMs, type Timeframe } from '../market/timeframe';
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  const rt = await bootProcess(`bench-${kind}-worker`);
+  const { config, logger } = rt;
+  await migrateShared(config.mysqlUrl);
+  const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  let worker: Worker;
+  if (kind === 'session') {
+    const taskQueue = process.env.BENCH_SESSION_QUEUE!;
+    const lagLog = fs.createWriteStream(process.env.BENCH_LAG_LOG!, { flags: 'a' });
+    const store = createStoreActivities({ pool, mysqlUrl: config.mysqlUrl });
+    const recordOutcome = store.recordOutcome;
+    store.recordOutcome = async (account, outcome) => {
+      await recordOutcome(account, outcome);
+      if (outcome.equity) lagLog.write(`${account},${outcome.equity.ts},${Date.now()}\n`);
+    };
+    const bundlePath = await ensureWorkflowBundle(
+      process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(__dirname, '..', '.run', 'workflow-bundle.js'),
+    );
+    worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle: { codePath: bundlePath },
+      activities: instrumentSessionActivities(store, rt.metrics, (tf) => timeframeMs(tf as Timeframe)),
+      stickyQueueScheduleToStartTimeout: '2s',
+    });
+  } else if (kind === 'broker') {
+    const name = process.env.BENCH_BROKER!;
+    const adapter = new CircuitBreakingAdapter(new PaperBrokerAdapter(pool, config.paper), logger.child({ broker: name }));
+    worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: brokerTaskQueue(name),
+      activities: instrumentBrokerActivities(createBrokerActivities({ adapter, tradingEnabled: config.tradingEnable }), rt.metrics, name),
+    });
+  } else {
+    process.stderr.write('usage: bench-worker session|broker\n');
+    process.exit(64);
+  }
+  process.stdout.write('{"state":"RUNNING"}\n');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await pool.end();
+    await rt.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench worker failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});
