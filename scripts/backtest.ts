@@ -7,6 +7,7 @@
  * Fill model: --spread-bps, --slippage-bps (paper venue defaults otherwise); --balance sets the start.
  * Exit codes: 0 done, 2 bad input (arguments, file, parameters, no frames).
  */
+import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
@@ -24,7 +25,7 @@ import { statsRows } from '../backtest/report';
 import { writeEquityReport } from '../backtest/chart';
 
 const USAGE = `usage: backtest (--csv FILE | --symbol S --timeframe TF [--from T] [--to T]) [--system NAME] [--params JSON]
-                [--out report.html|chart.svg] [--spread-bps N] [--slippage-bps N] [--balance N] [--max-points N]
+                [--out report.html|chart.svg] [--trades trades.csv] [--spread-bps N] [--slippage-bps N] [--balance N] [--max-points N]
   T is epoch milliseconds or ISO-8601 (UTC unless it has an offset).`;
 
 const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       system: { type: 'string', default: 'ma-crossover' },
       params: { type: 'string' },
       out: { type: 'string', default: 'backtest-report.html' },
+      trades: { type: 'string' },
       'spread-bps': { type: 'string' },
       'slippage-bps': { type: 'string' },
       balance: { type: 'string' },
@@ -160,6 +162,16 @@ async function main(): Promise<void> {
   const d = result.diagnostics;
   if (d.systemErrors || d.invalidDecisions || d.rejectedOrders) {
     process.stdout.write(`diagnostics: ${d.systemErrors} system error(s), ${d.invalidDecisions} invalid decision(s), ${d.rejectedOrders} rejected order(s)\n`);
+  }
+  // The trade list: the last few here, all of them as CSV with --trades.
+  const recent = new Table({ head: ['closed (UTC)', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
+  for (const t of result.trades.slice(-10)) recent.push([utc(t.closedAt), t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl.toFixed(2), t.exitReason]);
+  process.stdout.write(`last ${Math.min(10, result.trades.length)} of ${result.trades.length} trades:\n${recent.toString()}\n`);
+  if (a.trades) {
+    const header = 'position_ref,side,quantity,entry_price,exit_price,pnl,opened_at,closed_at,exit_reason';
+    const rows = result.trades.map((t) => [t.positionRef, t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl, new Date(t.openedAt).toISOString(), new Date(t.closedAt).toISOString(), t.exitReason].join(','));
+    fs.writeFileSync(a.trades, `${header}\n${rows.join('\n')}\n`);
+    process.stdout.write(`trades: ${a.trades} (${result.trades.length} rows)\n`);
   }
   process.stdout.write(`ran in ${ms.toFixed(0)} ms (${Math.round(frames.length / (ms / 1000)).toLocaleString('en-US')} bars/s)\n`);
 

@@ -14,8 +14,15 @@ test('maotrade backtest runs a system over a CSV, prints its statistics and writ
   const csv = path.join(dir, 'bars.csv');
   const out = path.join(dir, 'report.html');
   fs.writeFileSync(csv, toCsv(generateFrames({ symbol: 'CLIBT', count: 2_000, seed: 3 })));
-  const r = cli('backtest', '--csv', csv, '--params', '{"fastPeriod":5,"slowPeriod":20}', '--out', out);
+  const trades = path.join(dir, 'trades.csv');
+  const r = cli('backtest', '--csv', csv, '--params', '{"fastPeriod":5,"slowPeriod":20}', '--out', out, '--trades', trades);
   expect(r.status).toBe(0);
+  // The trade list: a table of the last ones, and every trade in the CSV.
+  const n = Number(/of (\d+) trades/.exec(r.stdout)![1]);
+  expect(n).toBeGreaterThan(5);
+  const lines = fs.readFileSync(trades, 'utf8').trim().split('\n');
+  expect(lines[0]).toBe('position_ref,side,quantity,entry_price,exit_price,pnl,opened_at,closed_at,exit_reason');
+  expect(lines).toHaveLength(n + 1);
   expect(r.stdout).toMatch(/trades\s.*\d+ \(\d+ won, \d+ lost\)/);
   expect(r.stdout).toMatch(/max drawdown/);
   expect(fs.readFileSync(out, 'utf8')).toMatch(/<svg/);
