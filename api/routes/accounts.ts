@@ -40,47 +40,28 @@ export function registerAccountRoutes(app: Gateway, { pool }: GatewayDeps): void
     }
   }
 
-  app.get(
-    '/accounts/:account/orders',
-    {
-      config: { role: 'viewer' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Orders of an account (mt_<account>.orders), oldest first',
-        security: BEARER_SECURITY,
-        params: AccountParams,
-        querystring: z.object({ limit: Limit }),
+  // Orders and trades read the same way: newest limit, oldest first, from the account's own schema.
+  for (const r of [
+    { table: 'orders', summary: 'Orders of an account (mt_<account>.orders), oldest first', orderBy: 'created_at, client_order_id' },
+    { table: 'trades', summary: 'Closed trades of an account (mt_<account>.trades), oldest first', orderBy: 'closed_at, position_ref' },
+  ] as const) {
+    app.get(
+      `/accounts/:account/${r.table}`,
+      {
+        config: { role: 'viewer' },
+        schema: {
+          tags: ['accounts'],
+          summary: r.summary,
+          security: BEARER_SECURITY,
+          params: AccountParams,
+          querystring: z.object({ limit: Limit }),
+        },
       },
-    },
-    async (request) => ({
-      orders: await accountRows(
-        request.params.account,
-        (s) => `SELECT * FROM ${s}.orders ORDER BY created_at, client_order_id LIMIT ?`,
-        [request.query.limit],
-      ),
-    }),
-  );
-
-  app.get(
-    '/accounts/:account/trades',
-    {
-      config: { role: 'viewer' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Closed trades of an account (mt_<account>.trades), oldest first',
-        security: BEARER_SECURITY,
-        params: AccountParams,
-        querystring: z.object({ limit: Limit }),
-      },
-    },
-    async (request) => ({
-      trades: await accountRows(
-        request.params.account,
-        (s) => `SELECT * FROM ${s}.trades ORDER BY closed_at, position_ref LIMIT ?`,
-        [request.query.limit],
-      ),
-    }),
-  );
+      async (request) => ({
+        [r.table]: await accountRows(request.params.account, (s) => `SELECT * FROM ${s}.${r.table} ORDER BY ${r.orderBy} LIMIT ?`, [request.query.limit]),
+      }),
+    );
+  }
 
   app.get(
     '/accounts/:account/equity',

@@ -11,6 +11,7 @@ import { checkWorker } from '../../ops/checks/worker';
 import { checkSession, judgeSession } from '../../ops/checks/session';
 import { parseRange } from '../../ops/checks/plugin';
 import { generateFrames } from '../../market/synthetic';
+import { emptyCounters } from '../../workflows/session-state';
 import { brokerTaskQueue, pauseSignal, statusQuery, type StatusView } from '../../workflows/definitions';
 import { TEST_ENV, uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
@@ -251,18 +252,7 @@ describe('session judgement (drift, unknown orders)', () => {
     orderSeq: 0,
     lastFrames: { 'ACC|1m': Date.now() - 5_000 },
     queuedFrames: 0,
-    counters: {
-      framesProcessed: 1,
-      framesDuplicate: 0,
-      framesRejected: 0,
-      framesBackfilled: 0,
-      framesMissing: 0,
-      ordersPlaced: 0,
-      ordersRejected: 0,
-      ordersUnknown: 0,
-      entriesSkippedWhilePaused: 0,
-      reconciliationDrifts: 0,
-    },
+    counters: { ...emptyCounters(), framesProcessed: 1 },
     lastRejection: null,
     runsSinceStart: 0,
     unknownOrders: 0,
