@@ -1,4 +1,4 @@
-import { Runtime, DefaultLogger, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { loadConfigOrExit, redactUrl, type AppConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
@@ -57,4 +57,3 @@ export async function bootProcess(service: string, env: NodeJS.ProcessEnv = proc
   };
 }
 
-export { DefaultLogger };
