@@ -378,6 +378,7 @@ cmd_status() {
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
-  status) cmd_status ;;
+  # A service down is an answer, not an error: exit 1 without the ERR trap's message.
+  status) trap - ERR; cmd_status || exit 1 ;;
   *) say "usage: $0 up|down|status"; exit 2 ;;
 esac
