@@ -44,8 +44,8 @@ import { diffPositions, type ReconciliationReport } from './reconciliation';
 import { SessionConfigSchema, type SessionConfig, type SessionConfigInput, type SystemConfig } from './session-config';
 import {
   RECENT_TRADES_KEPT,
-  emptyCounters,
   enqueueFrame,
+  initialSessionState,
   nextCleanTime,
   pnlOf,
   type SessionState,
@@ -110,23 +110,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   }
   const streams = new Set(config.systems.map((s) => streamKey(s.symbol, s.timeframe)));
 
-  const state: SessionState = input.carried ?? {
-    status: 'running',
-    orderSeq: 0,
-    lastFrames: {},
-    positions: {},
-    systems: {},
-    lastPrice: {},
-    startingBalance: 0,
-    counters: emptyCounters(),
-    lastRejection: null,
-    pendingFrames: [],
-    recentTrades: [],
-    unknownOrders: [],
-    foreignPositions: [],
-    lastReconciliation: null,
-    runs: 0,
-  };
+  const state: SessionState = input.carried ?? initialSessionState();
   state.runs += 1;
   // State carried from runs older than reconciliation lacks these fields.
   state.foreignPositions ??= [];

@@ -57,6 +57,27 @@ export function emptyCounters(): SessionCounters {
   };
 }
 
+/** The state of a session that starts fresh (nothing carried from an earlier run). */
+export function initialSessionState(): SessionState {
+  return {
+    status: 'running',
+    orderSeq: 0,
+    lastFrames: {},
+    positions: {},
+    systems: {},
+    lastPrice: {},
+    startingBalance: 0,
+    counters: emptyCounters(),
+    lastRejection: null,
+    pendingFrames: [],
+    recentTrades: [],
+    unknownOrders: [],
+    foreignPositions: [],
+    lastReconciliation: null,
+    runs: 0,
+  };
+}
+
 export function pnlOf(state: SessionState): PnlView {
   const bySystem: PnlView['bySystem'] = {};
   let realised = 0;

@@ -22,9 +22,17 @@ export interface ExpectedTrade {
 /**
  * The test's own reading of what a paper session must do on these frames: one system, fills at the
  * frame close moved by spread and slippage, stops at their level (or the gapped open) on later frames.
- * Written independently of the workflow so the integration tests compare against something.
+ * With `paused(frameIndex)` the session's pause control applies on that frame: the system still decides
+ * and exits (signal close, reverse close, stop) still happen, but no new position is opened; the entries
+ * so skipped are counted. Written independently of the workflow so the integration tests compare against something.
  */
-export function expectedPaperRun(frames: Frame[], system: string, rawParams: unknown, paper: Partial<PaperConfig>) {
+export function expectedPaperRun(
+  frames: Frame[],
+  system: string,
+  rawParams: unknown,
+  paper: Partial<PaperConfig>,
+  paused: (frameIndex: number) => boolean = () => false,
+) {
   const impl = getSystem(system);
   const params = impl.paramsSchema.parse(rawParams);
   const cfg = PaperConfigSchema.parse(paper);
@@ -33,8 +41,12 @@ export function expectedPaperRun(frames: Frame[], system: string, rawParams: unk
   let pos = null as Pos | null;
   const orders: ExpectedOrder[] = [];
   const trades: ExpectedTrade[] = [];
+  /** The frame index of each trade's exit, parallel to `trades`. */
+  const tradeFrames: number[] = [];
+  const skippedEntries: number[] = [];
   let realised = 0;
-  const close = (exitPrice: number, reason: string) => {
+  const close = (exitPrice: number, reason: string, frameIndex: number) => {
+    tradeFrames.push(frameIndex);
     const dir = pos!.side === 'long' ? 1 : -1;
     const pnl = round8((exitPrice - pos!.entryPrice) * pos!.quantity * dir);
     trades.push({ side: pos!.side, entryPrice: pos!.entryPrice, exitPrice, pnl, exitReason: reason });
@@ -46,7 +58,7 @@ export function expectedPaperRun(frames: Frame[], system: string, rawParams: unk
       const fill = stopFillPrice({ side: pos.side, stopLevel: pos.stop }, f, cfg);
       if (fill !== null) {
         orders.push({ side: pos.side === 'long' ? 'sell' : 'buy', intent: 'close', price: fill, kind: 'stop', frameIndex });
-        close(fill, 'stop');
+        close(fill, 'stop', frameIndex);
       }
     }
     const out = impl.decide({
@@ -63,7 +75,7 @@ export function expectedPaperRun(frames: Frame[], system: string, rawParams: unk
         const side = pos.side === 'long' ? 'sell' : 'buy';
         const price = marketFillPrice(f.close, side, cfg);
         orders.push({ side, intent: 'close', price, kind: 'exit', frameIndex });
-        close(price, 'signal');
+        close(price, 'signal', frameIndex);
       }
       continue;
     }
@@ -73,12 +85,16 @@ export function expectedPaperRun(frames: Frame[], system: string, rawParams: unk
       const side = pos.side === 'long' ? 'sell' : 'buy';
       const price = marketFillPrice(f.close, side, cfg);
       orders.push({ side, intent: 'close', price, kind: 'exit', frameIndex });
-      close(price, 'reverse');
+      close(price, 'reverse', frameIndex);
+    }
+    if (paused(frameIndex)) {
+      skippedEntries.push(frameIndex);
+      continue;
     }
     const side = d.action === 'buy' ? 'buy' : 'sell';
     const price = marketFillPrice(f.close, side, cfg);
     orders.push({ side, intent: 'open', price, kind: 'entry', frameIndex });
     pos = { side: want, quantity: d.quantity, entryPrice: price, ...(d.stop !== undefined ? { stop: d.stop } : {}) };
   }
-  return { orders, trades, finalPosition: pos, realised };
+  return { orders, trades, tradeFrames, finalPosition: pos, realised, skippedEntries };
 }

@@ -30,7 +30,6 @@ import type { accountSession } from '../../workflows/account-session';
 import { uniqueAccount } from '../support/env';
 import { PAPER_TEST_CONFIG, feedFrames, feedPaced, startInProcessWorkers, startSession, temporalClient, waitForFrame } from '../support/harness';
 import { expectedPaperRun } from '../support/oracle';
-import { expectedPausedPaperRun } from '../support/control-oracle';
 import { accountRows } from '../support/account-rows';
 import { round8 } from '../../trading/trade';
 
@@ -190,11 +189,12 @@ test('pause stops new entries but not exits (stop and reverse), shows in status 
   const A = [34, 38]; // first pause: frames 34..38 are processed while paused
   const B = [41, 46]; // second pause
   const inPause = (i: number) => (i >= A[0] && i <= A[1]) || (i >= B[0] && i <= B[1]);
-  const expected = expectedPausedPaperRun(frames, 'ma-crossover', PARAMS, PAPER_TEST_CONFIG, inPause);
+  const expected = expectedPaperRun(frames, 'ma-crossover', PARAMS, PAPER_TEST_CONFIG, inPause);
   const unpaused = expectedPaperRun(frames, 'ma-crossover', PARAMS, PAPER_TEST_CONFIG);
   // The frames must make the test mean something: a position open at each pause, closed during it (by
   // its stop in A, by a reverse signal in B), entries wanted during both pauses, and one after each resume.
-  const tradesIn = ([a, b]: number[]) => expected.trades.filter((t) => t.frameIndex >= a && t.frameIndex <= b);
+  const tradesIn = ([a, b]: number[]) =>
+    expected.trades.map((t, i) => ({ ...t, frameIndex: expected.tradeFrames[i] })).filter((t) => t.frameIndex >= a && t.frameIndex <= b);
   expect(tradesIn(A).map((t) => t.exitReason)).toEqual(['stop']);
   expect(tradesIn(B).map((t) => t.exitReason)).toEqual(['reverse']);
   const skippedIn = ([a, b]: number[]) => expected.skippedEntries.filter((i) => i >= a && i <= b).length;

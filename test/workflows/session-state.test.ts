@@ -1,6 +1,6 @@
 import type { Frame } from '../../market/frame';
 import { mulberry32 } from '../../market/synthetic';
-import { emptyCounters, enqueueFrame, nextCleanTime, pnlOf, type SessionState } from '../../workflows/session-state';
+import { enqueueFrame, initialSessionState, nextCleanTime, pnlOf, type SessionState } from '../../workflows/session-state';
 import type { Position } from '../../trading/position';
 
 const DAY = 86_400_000;
@@ -130,24 +130,7 @@ describe('pnlOf', () => {
     openedAt: T0,
     ...over,
   });
-  const state = (over: Partial<SessionState>): SessionState => ({
-    status: 'running',
-    orderSeq: 0,
-    lastFrames: {},
-    positions: {},
-    systems: {},
-    lastPrice: {},
-    startingBalance: 100_000,
-    counters: emptyCounters(),
-    lastRejection: null,
-    pendingFrames: [],
-    recentTrades: [],
-    unknownOrders: [],
-    foreignPositions: [],
-    lastReconciliation: null,
-    runs: 0,
-    ...over,
-  });
+  const state = (over: Partial<SessionState>): SessionState => ({ ...initialSessionState(), startingBalance: 100_000, ...over });
 
   it('is zero with no systems', () => {
     expect(pnlOf(state({}))).toEqual({ realised: 0, unrealised: 0, total: 0, bySystem: {} });
