@@ -5,14 +5,27 @@ import type { Frame } from '../market/frame';
 export type Action = 'none' | 'buy' | 'sell' | 'close';
 
 /**
+ * How an entry goes to market. `market` (the default) goes on the frame of the decision; `limit` and
+ * `stop` entries wait, emulated by the session from frames, until a frame reaches `price` (limit: at or
+ * better; stop: at or beyond) or `expiresAfterMs` has passed since the decision's frame.
+ */
+export type EntryOrder = { type: 'market' } | { type: 'limit' | 'stop'; price: number; expiresAfterMs?: number };
+
+/**
  * A system's decision. `buy` means "be long `quantity`", `sell` means "be short `quantity`"
- * (reversing an opposite position first), `close` means "be flat". `stop` is the protective
- * stop price for the new position.
+ * (reversing an opposite position first), `close` means "be flat". For the new position: `stop` is
+ * the protective stop (placed at the broker), `takeProfit` the exit at a profit target and
+ * `trailingStop` a stop trailing the best price by that distance (both emulated from frames).
+ * `stop` with `takeProfit` is a bracket. The framework places, tracks and cancels all of them.
  */
 export interface Decision {
   action: Action;
   quantity: number;
   stop?: number;
+  takeProfit?: number;
+  /** Distance in price units between the best price since entry and the stop. */
+  trailingStop?: number;
+  entry?: EntryOrder;
   reason?: string;
 }
 

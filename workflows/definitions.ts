@@ -10,6 +10,8 @@ import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
 import type { ReconciliationReport } from './reconciliation';
+import type { TradingState, TradingStateChange, TradingStateCommand } from '../risk/trading-state';
+import type { RiskView } from './risk-view';
 
 export const SESSION_TASK_QUEUE = 'maotrade-sessions';
 export const brokerTaskQueue = (broker: string): string => `broker-${broker}`;
@@ -18,6 +20,8 @@ export const sessionWorkflowId = (account: string): string => `session-${account
 export const SA_ACCOUNT = defineSearchAttributeKey('MaoAccount', 'KEYWORD');
 export const SA_BROKER = defineSearchAttributeKey('MaoBroker', 'KEYWORD');
 export const SA_STATUS = defineSearchAttributeKey('MaoStatus', 'KEYWORD');
+/** active | reducing | halted (risk/trading-state.ts). */
+export const SA_TRADING_STATE = defineSearchAttributeKey('MaoTradingState', 'KEYWORD');
 
 export type SessionStatus = 'running' | 'paused';
 
@@ -38,6 +42,8 @@ export interface StatusView {
   account: string;
   broker: string;
   status: SessionStatus;
+  /** active | reducing | halted: what orders the risk engine lets through. */
+  tradingState: TradingState;
   tradingEnabled: boolean;
   orderSeq: number;
   /** Last processed frame start per stream `symbol|timeframe`. */
@@ -76,6 +82,8 @@ export const submitFramesUpdate = defineUpdate<{ accepted: number; duplicates: n
 export const closePositionUpdate = defineUpdate<Trade | null, [{ systemId: string; by?: string }]>('closePosition');
 export const closeAllUpdate = defineUpdate<Trade[], [{ by?: string }]>('closeAll');
 export const reconcileUpdate = defineUpdate<ReconciliationReport, [{ by?: string; reason?: string }]>('reconcile');
+/** Sets the account's trading state; null when it already was in that state. */
+export const setTradingStateUpdate = defineUpdate<TradingStateChange | null, [TradingStateCommand]>('setTradingState');
 export const setParamsUpdate = defineUpdate<Record<string, unknown>, [{ systemId: string; params: unknown; by?: string }]>(
   'setParams',
 );
@@ -86,3 +94,4 @@ export const positionsQuery = defineQuery<Position[]>('positions');
 export const pnlQuery = defineQuery<PnlView>('pnl');
 export const systemsQuery = defineQuery<Record<string, SystemView>>('systems');
 export const tradesQuery = defineQuery<Trade[]>('trades');
+export const riskQuery = defineQuery<RiskView>('risk');
