@@ -1,5 +1,18 @@
 import { log } from '@temporalio/activity';
-import { unfilledReport, type AccountSnapshot, type BrokerAdapter, type BrokerPosition, type CandleRequest, type OrderReport, type OrderRequest, type Quote } from '../brokers/adapter';
+import {
+  stopReport,
+  unfilledReport,
+  type AccountSnapshot,
+  type BrokerAdapter,
+  type BrokerPosition,
+  type CandleRequest,
+  type Instrument,
+  type OrderReport,
+  type OrderRequest,
+  type Quote,
+  type StopReport,
+  type StopRequest,
+} from '../brokers/adapter';
 import type { Frame } from '../market/frame';
 import { withFailureMapping } from './failures';
 
@@ -11,8 +24,10 @@ export interface BrokerActivityDeps {
   afterSubmit?: (report: OrderReport) => void;
 }
 
+const DRY_RUN = 'TRADING_ENABLE=false on the broker worker';
+
 function dryRunReport(order: OrderRequest): OrderReport {
-  return unfilledReport(order, 'dry-run', 'TRADING_ENABLE=false on the broker worker');
+  return unfilledReport(order, 'dry-run', DRY_RUN);
 }
 
 /**
@@ -52,6 +67,31 @@ export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }:
     },
     async getLatestPrice(symbol: string): Promise<Quote> {
       return adapter.getLatestPrice(symbol);
+    },
+    /** Read-only, so it reaches the broker even in dry run (the risk checks need it either way). */
+    async getInstrument(symbol: string): Promise<Instrument> {
+      return adapter.getInstrument(symbol);
+    },
+    /**
+     * The protective stop of a filled entry. In dry run nothing is sent: the answer is `rejected` with a
+     * TRADING_ENABLE=false reason (StopReport has no dry-run status; a dry-run entry never fills, so the
+     * session does not ask for its stop in practice).
+     */
+    async placeStop(req: StopRequest): Promise<StopReport> {
+      if (!tradingEnabled) {
+        log.warn('stop not sent: trading disabled on this broker worker', { positionRef: req.positionRef, account: req.account });
+        return stopReport(req, 'rejected', `${DRY_RUN}: stop not sent`);
+      }
+      const report = await adapter.placeStop(req);
+      log.info('protective stop', {
+        account: req.account,
+        positionRef: req.positionRef,
+        status: report.status,
+        stopLevel: report.stopLevel,
+        broker: adapter.name,
+        ...(report.reason ? { reason: report.reason } : {}),
+      });
+      return report;
     },
   });
 }

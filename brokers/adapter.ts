@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Frame } from '../market/frame';
 import type { Timeframe } from '../market/timeframe';
+import { InvalidOrderError } from './errors';
 
 export type OrderSide = 'buy' | 'sell';
 
@@ -80,6 +81,46 @@ export interface AccountSnapshot {
   balance: number;
 }
 
+/** Trading details of a symbol at the broker, for the pre-trade instrument checks. */
+export interface Instrument {
+  symbol: string;
+  /** Orders can be sent now (the market is open and the instrument is enabled for trading). */
+  tradable: boolean;
+  /** The broker's own word for the market's state (IG `TRADEABLE`/`CLOSED`/`EDITS_ONLY`, Alpaca `open`/`closed`). */
+  marketStatus: string;
+  /** Smallest order quantity the broker takes; 0 = no minimum. */
+  minQuantity: number;
+  /** Quantities must be whole multiples of this; 0 = any quantity. */
+  quantityStep: number;
+}
+
+/** The protective stop to place on an open position (after its market entry filled). */
+export const StopRequestSchema = z
+  .object({
+    account: z.string().min(1),
+    /** clientOrderId of the entry that opened the position; the stop's id is stopOrderId(positionRef). */
+    positionRef: z.string().min(1).max(62),
+    symbol: z.string().min(1),
+    positionSide: z.enum(['long', 'short']),
+    quantity: z.number().finite().positive('quantity must be positive'),
+    stopLevel: z.number().finite().positive('stopLevel must be positive'),
+  })
+  .strict();
+export type StopRequest = z.infer<typeof StopRequestSchema>;
+
+/**
+ * The broker's answer about a protective stop: `working` (resting at the broker), `filled` (it already
+ * closed the position) or `rejected` (refused: wrong side of the price, position not open, ...; a retry
+ * cannot help). Transient failures are thrown as retryable BrokerErrors instead.
+ */
+export interface StopReport {
+  /** stopOrderId(positionRef). */
+  clientOrderId: string;
+  status: 'working' | 'filled' | 'rejected';
+  stopLevel: number;
+  reason?: string;
+}
+
 /** What a venue can do natively; the core checks capabilities, never broker names. */
 export interface BrokerCapabilities {
   supportsStopOrders: boolean;
@@ -101,6 +142,13 @@ export interface BrokerAdapter {
   /** Closed frames only (a frame whose end is in the future is never returned), validated, in start order. */
   getCandles(request: CandleRequest): Promise<Frame[]>;
   getLatestPrice(symbol: string): Promise<Quote>;
+  /** Whether the symbol can be traded now, and its minimum quantity and quantity step. */
+  getInstrument(symbol: string): Promise<Instrument>;
+  /**
+   * Places (or finds) the protective stop of an open position; idempotent by stopOrderId(positionRef):
+   * a stop already working at that level is reported `working` without a second one.
+   */
+  placeStop(req: StopRequest): Promise<StopReport>;
   close?(): Promise<void>;
 }
 
@@ -127,4 +175,23 @@ export function unfilledReport(
 /** The clientOrderId under which a broker records the fill of a position's protective stop. */
 export function stopOrderId(positionRef: string): string {
   return `${positionRef}-S`;
+}
+
+/** A stop that would trigger at once: long at or above the bid (price), short at or below the ask (price). */
+export function stopOnWrongSide(side: 'long' | 'short', stopLevel: number, price: { bid: number; ask: number }): boolean {
+  return side === 'long' ? stopLevel >= price.bid : stopLevel <= price.ask;
+}
+
+/** A StopReport for `req`. */
+export function stopReport(req: Pick<StopRequest, 'positionRef' | 'stopLevel'>, status: StopReport['status'], reason?: string): StopReport {
+  return { clientOrderId: stopOrderId(req.positionRef), status, stopLevel: req.stopLevel, ...(reason ? { reason } : {}) };
+}
+
+/** Validates a StopRequest at the adapter's edge; a bad one is an InvalidOrderError naming the fields. */
+export function parseStopRequest(input: StopRequest, broker: string): StopRequest {
+  const parsed = StopRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidOrderError(`invalid stop request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, broker);
+  }
+  return parsed.data;
 }

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, OrderReport, OrderRequest, Quote } from './adapter';
+import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, Instrument, OrderReport, OrderRequest, Quote, StopReport, StopRequest } from './adapter';
 import type { Frame } from '../market/frame';
 import { BrokerCircuitOpenError, BrokerError } from './errors';
 
@@ -100,6 +100,12 @@ export class CircuitBreakingAdapter implements BrokerAdapter {
   }
   getLatestPrice(symbol: string): Promise<Quote> {
     return this.call(() => this.inner.getLatestPrice(symbol));
+  }
+  getInstrument(symbol: string): Promise<Instrument> {
+    return this.call(() => this.inner.getInstrument(symbol));
+  }
+  placeStop(req: StopRequest): Promise<StopReport> {
+    return this.call(() => this.inner.placeStop(req));
   }
   async close(): Promise<void> {
     await this.inner.close?.();

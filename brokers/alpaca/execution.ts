@@ -22,13 +22,13 @@ import { BrokerUnavailableError, InvalidOrderError, OrderOutcomeUnknownError, Or
 import type { AlpacaHttpClient } from './client';
 import type { AlpacaConfig } from './config';
 import { AlpacaDuplicateClientOrderIdError, BROKER } from './errors';
+import { stopOrderBody } from './stops';
 import {
   AlpacaOrderSchema,
   AlpacaPositionListSchema,
   decimalString,
   isCancelable,
   isTerminal,
-  roundToTick,
   toOrderReport,
   type AlpacaOrder,
 } from './parsing';
@@ -101,15 +101,17 @@ export class AlpacaExecutionClient {
     let stop = await this.findOrder(id);
     if (!stop) {
       try {
-        stop = await this.submit(id, {
-          symbol: entry.symbol,
-          qty: decimalString(entry.filled_qty),
-          side: entry.side === 'buy' ? 'sell' : 'buy',
-          type: 'stop',
-          stop_price: decimalString(roundToTick(order.stopLevel!), 4),
-          time_in_force: this.config.stopTimeInForce,
-          client_order_id: id,
-        });
+        stop = await this.submit(
+          id,
+          stopOrderBody({
+            id,
+            symbol: entry.symbol,
+            quantity: entry.filled_qty,
+            positionSide: entry.side === 'buy' ? 'long' : 'short',
+            stopLevel: order.stopLevel!,
+            timeInForce: this.config.stopTimeInForce,
+          }),
+        );
       } catch (err) {
         if (err instanceof OrderRejectedError || err instanceof InvalidOrderError) {
           // The entry filled: it is reported filled (money moved), with the refusal as its reason, never as rejected.
@@ -162,9 +164,10 @@ export class AlpacaExecutionClient {
 
   /**
    * `POST /v2/orders`, settling every ambiguous answer by a look-up of the client_order_id (see the module comment).
-   * A rate limit (429) or a refusal is thrown as is: Alpaca did not take the order.
+   * A rate limit (429) or a refusal is thrown as is: Alpaca did not take the order. Also used for the
+   * protective stops of stops.ts.
    */
-  private async submit(clientOrderId: string, body: SubmitBody): Promise<AlpacaOrder> {
+  async submit(clientOrderId: string, body: SubmitBody): Promise<AlpacaOrder> {
     try {
       return await this.http.post('/v2/orders', body, AlpacaOrderSchema, clientOrderId);
     } catch (err) {

@@ -5,9 +5,12 @@ import {
   type BrokerCapabilities,
   type BrokerPosition,
   type CandleRequest,
+  type Instrument,
   type OrderReport,
   type OrderRequest,
   type Quote,
+  type StopReport,
+  type StopRequest,
 } from '../adapter';
 import { InvalidOrderError } from '../errors';
 import type { Frame } from '../../market/frame';
@@ -18,6 +21,8 @@ import { BROKER } from './errors';
 import { AlpacaExecutionClient } from './execution';
 import { AlpacaAccountSchema, AlpacaOrderListSchema, AlpacaPositionListSchema, toOrderReport, type AlpacaOrder, type AlpacaPosition } from './parsing';
 import { openLots, workingStops } from './positions';
+import { alpacaInstrument } from './instruments';
+import { AlpacaStopClient } from './stops';
 
 /** Orders per page of `GET /v2/orders` (Alpaca's maximum). */
 const ORDERS_PAGE_LIMIT = 500;
@@ -33,7 +38,8 @@ export interface AlpacaAdapterOptions {
  * Alpaca (trading API v2 + market data v2) behind `BrokerAdapter`. One instance trades the one account its API key
  * belongs to; the `account` argument names our account in reports and is not sent to Alpaca.
  *
- * Supports: market entries and closes, protective stops as separate `stop` orders (`<entry>-S`), exactly-once submits
+ * Supports: market entries and closes, protective stops as separate `stop` orders (`<entry>-S`, with the entry or
+ * later through placeStop), instrument details (asset + clock), exactly-once submits
  * by client_order_id, positions split per entry (see positions.ts), closed validated bars, latest quotes.
  * Does not support: limit / bracket / OTO orders, notional orders, crypto or options symbols, streaming updates.
  */
@@ -45,6 +51,7 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
   private readonly http: AlpacaHttpClient;
   private readonly execution: AlpacaExecutionClient;
   private readonly data: AlpacaDataClient;
+  private readonly stops: AlpacaStopClient;
 
   constructor(config: AlpacaConfigInput, options: AlpacaAdapterOptions = {}) {
     const parsed = parseAlpacaConfig(config);
@@ -56,6 +63,14 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
     // Only the HTTP client ever holds the credentials.
     this.execution = new AlpacaExecutionClient(this.http, this.config, { now, sleep });
     this.data = new AlpacaDataClient(this.http, this.config, now);
+    const execution = this.execution;
+    this.stops = new AlpacaStopClient({
+      http: this.http,
+      config: this.config,
+      findOrder: (id) => execution.findOrder(id),
+      submit: (id, body) => execution.submit(id, body),
+      quote: (symbol) => this.data.getLatestQuote(symbol),
+    });
   }
 
   /** `GET /v2/account`: balance is Alpaca's equity (cash plus the market value of open positions). */
@@ -98,6 +113,16 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
 
   getLatestPrice(symbol: string): Promise<Quote> {
     return this.data.getLatestQuote(symbol);
+  }
+
+  /** Asset (tradable, sizes) and market clock (open): see instruments.ts. */
+  getInstrument(symbol: string): Promise<Instrument> {
+    return alpacaInstrument(this.http, symbol);
+  }
+
+  /** The position's protective stop as its own `stop` order `<entry>-S` (stops.ts). */
+  placeStop(req: StopRequest): Promise<StopReport> {
+    return this.stops.placeStop(req);
   }
 
   private async positionLots(p: AlpacaPosition): Promise<BrokerPosition[]> {

@@ -79,6 +79,22 @@ export const AlpacaAccountSchema = z
   .passthrough();
 export type AlpacaAccount = z.infer<typeof AlpacaAccountSchema>;
 
+/** `GET /v2/assets/{symbol}`: the fields the instrument check reads. */
+export const AlpacaAssetSchema = z
+  .object({
+    symbol: z.string().min(1),
+    status: z.string(),
+    tradable: z.boolean(),
+    fractionable: z.boolean().nullish(),
+    min_order_size: decimal.nullish(),
+    min_trade_increment: decimal.nullish(),
+  })
+  .passthrough();
+export type AlpacaAsset = z.infer<typeof AlpacaAssetSchema>;
+
+/** `GET /v2/clock`: whether the market is open now. */
+export const AlpacaClockSchema = z.object({ timestamp: timestamp, is_open: z.boolean() }).passthrough();
+
 /** One bar of market data v2: `t` is the bar's start. Prices are checked by FrameSchema afterwards. */
 export const AlpacaBarSchema = z
   .object({ t: timestamp, o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number() })

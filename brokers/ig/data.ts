@@ -1,4 +1,4 @@
-import type { CandleRequest, Quote } from '../adapter';
+import type { CandleRequest, Instrument, Quote } from '../adapter';
 import { BrokerUnavailableError, InvalidOrderError } from '../errors';
 import type { Frame } from '../../market/frame';
 import type { IgHttpClient } from './client';
@@ -13,6 +13,12 @@ import {
   pricesToFrames,
   type IgMarket,
 } from './parsing';
+
+/** IG's answer (404) for an epic it does not know; getInstrument reports it as the market status. */
+export const IG_EPIC_UNAVAILABLE = 'error.service.marketdata.instrument.epic.unavailable';
+
+/** IG's `marketStatus` of a market open for dealing. */
+export const IG_TRADEABLE = 'TRADEABLE';
 
 /** IG epics: `[A-Za-z0-9._]{6,30}` (IG's documented pattern). */
 export const EPIC_PATTERN = /^[A-Za-z0-9._]{6,30}$/;
@@ -64,6 +70,32 @@ export class IgDataClient {
       throw new BrokerUnavailableError(`IG has no price for ${symbol} (market ${marketStatus ?? 'status unknown'})`, BROKER);
     }
     return { symbol, bid, ask: offer, time: brokerTimeMs ?? this.now() };
+  }
+
+  /**
+   * Trading details from the market (GET /markets/{epic} v3): tradable only when `snapshot.marketStatus` is
+   * TRADEABLE; minimum size `dealingRules.minDealSize.value`. IG publishes no size increment for OTC deals
+   * (its dealing rules name minimum sizes and distances only), so the step is 0 (any size).
+   */
+  async getInstrument(symbol: string): Promise<Instrument> {
+    checkEpic(symbol);
+    const res = await this.client.request({
+      method: 'GET',
+      path: `/markets/${encodeURIComponent(symbol)}`,
+      version: 3,
+      passErrorCodes: [IG_EPIC_UNAVAILABLE],
+    });
+    if (res.errorCode === IG_EPIC_UNAVAILABLE) return { symbol, tradable: false, marketStatus: IG_EPIC_UNAVAILABLE, minQuantity: 0, quantityStep: 0 };
+    const market = parseIg(IgMarketBodySchema, res.body, `market ${symbol}`);
+    const status = market.snapshot.marketStatus ?? 'UNKNOWN';
+    const min = market.dealingRules?.minDealSize?.value;
+    return {
+      symbol,
+      tradable: status === IG_TRADEABLE,
+      marketStatus: status,
+      minQuantity: typeof min === 'number' && min > 0 ? min : 0,
+      quantityStep: 0,
+    };
   }
 
   /** Closed frames whose start is in [fromStart, toStart], mid of bid/ask, validated, in start order. */

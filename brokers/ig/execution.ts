@@ -222,9 +222,10 @@ export class IgExecutionClient {
 
   /**
    * GET /confirms/{ref} every `confirmPollIntervalMs` for `confirmWindowMs` (IG confirms a deal shortly
-   * after the submit answers). Transient failures inside the window are polled through.
+   * after the submit answers). Transient failures inside the window are polled through. Also used by the
+   * stop amendments (stops.ts).
    */
-  private async pollConfirm(ref: string): Promise<IgConfirm | null> {
+  async pollConfirm(ref: string): Promise<IgConfirm | null> {
     const { config, now, sleep } = this.d;
     const deadline = now() + config.confirmWindowMs;
     for (;;) {

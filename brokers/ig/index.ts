@@ -4,9 +4,12 @@ import type {
   BrokerCapabilities,
   BrokerPosition,
   CandleRequest,
+  Instrument,
   OrderReport,
   OrderRequest,
   Quote,
+  StopReport,
+  StopRequest,
 } from '../adapter';
 import { BrokerUnavailableError } from '../errors';
 import type { Frame } from '../../market/frame';
@@ -17,6 +20,7 @@ import { BROKER } from './errors';
 import { IgExecutionClient } from './execution';
 import type { SubmissionJournal } from './journal';
 import { IgLookups } from './lookup';
+import { IgStopClient } from './stops';
 import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
 
 /*
@@ -66,6 +70,7 @@ export class IgBrokerAdapter implements BrokerAdapter {
   private readonly data: IgDataClient;
   private readonly lookups: IgLookups;
   private readonly execution: IgExecutionClient;
+  private readonly stops: IgStopClient;
 
   constructor(config: IgConfigInput | IgConfig, deps: IgAdapterDeps) {
     this.config = parseIgConfig(config);
@@ -84,6 +89,7 @@ export class IgBrokerAdapter implements BrokerAdapter {
       sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       logger,
     });
+    this.stops = new IgStopClient({ client: this.client, lookups: this.lookups, execution: this.execution, logger });
   }
 
   async getAccount(account: string): Promise<AccountSnapshot> {
@@ -112,6 +118,15 @@ export class IgBrokerAdapter implements BrokerAdapter {
 
   getLatestPrice(symbol: string): Promise<Quote> {
     return this.data.getLatestPrice(symbol);
+  }
+
+  getInstrument(symbol: string): Promise<Instrument> {
+    return this.data.getInstrument(symbol);
+  }
+
+  /** Amends the open position with its stop level (stops.ts). */
+  placeStop(req: StopRequest): Promise<StopReport> {
+    return this.stops.placeStop(req);
   }
 
   async close(): Promise<void> {

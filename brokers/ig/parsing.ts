@@ -61,11 +61,12 @@ export const IgPositionsBodySchema = z.object({
             size: num.positive(),
             level: num,
             stopLevel: optNum,
+            limitLevel: optNum,
             createdDateUTC: z.string().nullish(),
             currency: z.string().nullish(),
           })
           .passthrough(),
-        market: z.object({ epic: z.string().min(1), expiry: z.string().nullish() }).passthrough(),
+        market: z.object({ epic: z.string().min(1), expiry: z.string().nullish(), bid: optNum, offer: optNum }).passthrough(),
       })
       .passthrough(),
   ),
@@ -130,6 +131,10 @@ export const IgMarketBodySchema = z.object({
     })
     .passthrough(),
   snapshot: z.object({ bid: optNum, offer: optNum, marketStatus: z.string().nullish() }).passthrough(),
+  dealingRules: z
+    .object({ minDealSize: z.object({ unit: z.string().nullish(), value: optNum }).passthrough().nullish() })
+    .passthrough()
+    .nullish(),
 });
 export type IgMarket = z.infer<typeof IgMarketBodySchema>;
 

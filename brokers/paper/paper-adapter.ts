@@ -3,7 +3,13 @@ import type { Pool } from '../../db/pool';
 import { MarketDataStore } from '../../db/market-data-store';
 import {
   OrderRequestSchema,
+  parseStopRequest,
+  stopOnWrongSide,
   stopOrderId,
+  stopReport,
+  type Instrument,
+  type StopReport,
+  type StopRequest,
   type AccountSnapshot,
   type BrokerAdapter,
   type BrokerPosition,
@@ -15,6 +21,7 @@ import {
 import { InvalidOrderError } from '../errors';
 import { PaperConfigSchema, type PaperConfig } from './config';
 import { marketFillPrice, stopFillPrice } from './fill-model';
+import { paperInstrument } from './instruments';
 import { round8 } from '../../trading/trade';
 import { timeframeMs } from '../../market/timeframe';
 import type { Frame } from '../../market/frame';
@@ -35,6 +42,8 @@ interface OrderRow {
 
 interface PositionRow {
   position_ref: string;
+  status?: 'open' | 'closed';
+  closed_by?: string | null;
   symbol: string;
   side: 'long' | 'short';
   quantity: number;
@@ -123,14 +132,69 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   }
 
   async getLatestPrice(symbol: string): Promise<Quote> {
-    const quote = await this.market.latestCandle(symbol);
+    const quote = await this.quote(symbol);
     if (!quote) throw new InvalidOrderError(`no price for ${symbol}`, BROKER);
+    return quote;
+  }
+
+  async getInstrument(symbol: string): Promise<Instrument> {
+    return paperInstrument(this.pool, symbol, (await this.market.latestCandle(symbol)) !== null);
+  }
+
+  /**
+   * Sets `stop_level` on the open position under the account lock. Idempotent: the same level again is
+   * `working`; a different stop already there is kept and reported (`working`, its level, a reason).
+   * `stop_checked_through` is left as it is, so frames after the entry frame are checked, as for a stop
+   * sent with the entry.
+   */
+  async placeStop(input: StopRequest): Promise<StopReport> {
+    const req = parseStopRequest(input, BROKER);
+    return this.inAccount(req.account, async (conn) => {
+      await this.triggerStops(conn, req.account);
+      const [rows] = await conn.query(
+        `SELECT position_ref, symbol, side, quantity, stop_level, status, closed_by FROM maopaper.positions
+         WHERE account = ? AND position_ref = ?`,
+        [req.account, req.positionRef],
+      );
+      const pos = (rows as PositionRow[])[0];
+      const stopId = stopOrderId(req.positionRef);
+      if (!pos) return stopReport(req, 'rejected', `position ${req.positionRef} is not open`);
+      if (pos.status === 'closed') {
+        if (pos.closed_by === stopId) return { ...stopReport(req, 'filled'), stopLevel: Number(pos.stop_level) };
+        return stopReport(req, 'rejected', `position ${req.positionRef} was closed by ${pos.closed_by} before its stop was placed`);
+      }
+      if (pos.symbol !== req.symbol || pos.side !== req.positionSide) {
+        return stopReport(req, 'rejected', `position ${req.positionRef} is ${pos.side} ${pos.symbol}, not ${req.positionSide} ${req.symbol}`);
+      }
+      if (pos.stop_level !== null) {
+        const level = Number(pos.stop_level);
+        if (sameLevel(level, req.stopLevel)) return stopReport(req, 'working');
+        return { ...stopReport(req, 'working', `a stop at ${level} was already working; kept it`), stopLevel: level };
+      }
+      const quote = await this.quote(req.symbol);
+      if (!quote) return stopReport(req, 'rejected', `no price for ${req.symbol}`);
+      if (stopOnWrongSide(req.positionSide, req.stopLevel, quote)) {
+        const price = req.positionSide === 'long' ? `bid ${quote.bid}` : `ask ${quote.ask}`;
+        return stopReport(req, 'rejected', `stop ${req.stopLevel} is on the wrong side of the ${price} for a ${req.positionSide} position`);
+      }
+      await conn.query(
+        `UPDATE maopaper.positions SET stop_level = ? WHERE account = ? AND position_ref = ? AND status = 'open'`,
+        [req.stopLevel, req.account, req.positionRef],
+      );
+      return stopReport(req, 'working');
+    });
+  }
+
+  /** The venue's quote: the latest frame's close ± half the spread, timed at the frame's end. */
+  private async quote(symbol: string): Promise<Quote | null> {
+    const candle = await this.market.latestCandle(symbol);
+    if (!candle) return null;
     const half = this.config.spreadBps / 2 / 10_000;
     return {
       symbol,
-      bid: round8(quote.close * (1 - half)),
-      ask: round8(quote.close * (1 + half)),
-      time: quote.start + timeframeMs(quote.timeframe),
+      bid: round8(candle.close * (1 - half)),
+      ask: round8(candle.close * (1 + half)),
+      time: candle.start + timeframeMs(candle.timeframe),
     };
   }
 
@@ -271,4 +335,9 @@ export class PaperBrokerAdapter implements BrokerAdapter {
       );
     }
   }
+}
+
+/** Stop levels equal up to float noise of DECIMAL(20,8) round trips. */
+function sameLevel(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-8 * Math.max(1, Math.abs(b));
 }
