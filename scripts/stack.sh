@@ -24,7 +24,7 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 TEMPORAL_VERSION=1.9.1
 FERRETDB_VERSION=v1.24.2
-SEARCH_ATTRIBUTES=(MaoAccount MaoBroker MaoStatus)
+SEARCH_ATTRIBUTES=(MaoAccount MaoBroker MaoStatus MaoTradingState)
 
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
 T_HOST="${TEMPORAL_ADDRESS%:*}"
@@ -157,7 +157,7 @@ PY
 temporal_up() {
   CUR_SVC=temporal
   install_temporal
-  local ui="http://$T_HOST:$TEMPORAL_UI_PORT" origin="" sa
+  local ui="http://$T_HOST:$TEMPORAL_UI_PORT" origin="" sa started=""
   if pid_alive temporal "$BIN/temporal"; then
     :
   elif temporal_health; then
@@ -171,15 +171,19 @@ temporal_up() {
     for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
     step "starting temporal"
     start_bg temporal "$BIN/temporal" "${args[@]}"
+    started=1
   fi
   local own=""
   [[ -n $origin ]] || own="$BIN/temporal"
   wait_until temporal "$TIMEOUT" "$own" "cluster health check" temporal_health
-  # start-dev registers the search attributes itself; a server we did not start may lack them.
+  # start-dev registers the search attributes it is given; a server already running (not ours, or
+  # started by an earlier stack.sh with fewer of them, e.g. before MaoTradingState) may lack some.
   local missing
   missing=$(temporal_sa_missing)
-  if [[ -n $missing && -n $origin ]]; then
+  if [[ -n $missing && -z $started ]]; then
     for sa in $missing; do
+      step "registering search attribute $sa (Keyword) on the running server"
+      # `|| true`: a concurrent stack.sh may register it first; the readiness wait below decides.
       temporal operator search-attribute create --name "$sa" --type Keyword >>"$LOGS/temporal.log" 2>&1 || true
     done
   fi

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { BROKER_NAMES } from '../../brokers';
 import { parseEnv } from '../../config/env';
+import { SEARCH_ATTRIBUTE_NAMES } from './search-attributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -101,10 +102,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('the search attributes MaoAccount, MaoBroker, MaoStatus are registered as Keyword', () => {
+  test('the search attributes MaoAccount, MaoBroker, MaoStatus, MaoTradingState are registered as Keyword', () => {
     const setup = services['temporal-admin-tools'];
     const script = [...[setup.entrypoint ?? []].flat(), ...commandOf(setup)].join(' ');
-    for (const sa of ['MaoAccount', 'MaoBroker', 'MaoStatus']) expect(script).toContain(sa);
+    for (const sa of SEARCH_ATTRIBUTE_NAMES) expect(script).toContain(sa);
     expect(script).toMatch(/temporal operator search-attribute create .*--type Keyword/);
     expect(dependsOn(setup).temporal).toBe('service_healthy');
   });
