@@ -2,14 +2,50 @@
  * One contract, every adapter: the same tests run against paper (real MariaDB), IG and Alpaca (local
  * fake servers that mimic their documented APIs). A new broker is added here before it trades.
  */
-import { stopOrderId, type OrderRequest } from '../../brokers/adapter';
+import { stopOrderId, type OrderRequest, type StopRequest } from '../../brokers/adapter';
 import { InvalidOrderError } from '../../brokers/errors';
 import { generateFrames } from '../../market/synthetic';
 import { FrameSchema } from '../../market/frame';
-import { uniqueAccount } from '../support/env';
+import { createPool } from '../../db/pool';
+import { TEST_ENV, uniqueAccount } from '../support/env';
 import { alpacaVenue, igVenue, paperVenue, type Venue } from '../support/venues';
 
 jest.setTimeout(60_000);
+
+/** Protective stop orders that reached the venue (paper keeps its stop on the position row: none are sent). */
+function stopSends(venue: Venue): number {
+  if (venue.fakeIg) return venue.fakeIg.amendPuts();
+  if (venue.fakeAlpaca) return venue.fakeAlpaca.orders().filter((o) => o.type === 'stop').length;
+  return 0;
+}
+
+/** Closes the venue's market for the test symbol, each venue its own way. */
+async function closeMarket(venue: Venue): Promise<void> {
+  if (venue.fakeIg) venue.fakeIg.addMarket({ epic: venue.symbol, currency: 'USD', expiry: '-', minDealSize: 1, status: 'CLOSED' });
+  else if (venue.fakeAlpaca) venue.fakeAlpaca.setMarketOpen(false);
+  else await withPaperInstrument(venue.symbol, { tradable: 0, market_status: 'CLOSED' });
+}
+
+/** Gives the test symbol a minimum size of 1 and a step of 1 where the venue lets the test set it. */
+async function requireWholeUnits(venue: Venue): Promise<void> {
+  if (venue.fakeAlpaca) venue.fakeAlpaca.setAsset(venue.symbol, { fractionable: false });
+  else if (!venue.fakeIg) await withPaperInstrument(venue.symbol, { min_quantity: 1, quantity_step: 1 });
+  // IG: the venue's market has minDealSize 1 (test/support/venues.ts); IG publishes no size step.
+}
+
+async function withPaperInstrument(symbol: string, row: Record<string, number | string>): Promise<void> {
+  const pool = createPool(TEST_ENV.MYSQL_URL);
+  try {
+    const cols = Object.keys(row);
+    await pool.query(
+      `INSERT INTO maopaper.instruments (symbol, ${cols.join(', ')}) VALUES (?, ${cols.map(() => '?').join(', ')})
+       ON DUPLICATE KEY UPDATE ${cols.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
+      [symbol, ...Object.values(row)],
+    );
+  } finally {
+    await pool.end();
+  }
+}
 
 const VENUES: Array<[string, (account: string) => Promise<Venue>]> = [
   ['paper', (account) => paperVenue(account.toUpperCase())],
@@ -41,6 +77,15 @@ describe.each(VENUES)('%s adapter conformance', (_name, make) => {
     type: 'market',
     intent: 'close',
     positionRef,
+  });
+
+  const stopFor = (positionRef: string, positionSide: 'long' | 'short', stopLevel: number): StopRequest => ({
+    account,
+    positionRef,
+    symbol: venue.symbol,
+    positionSide,
+    quantity: 2,
+    stopLevel,
   });
 
   beforeEach(async () => {
@@ -149,5 +194,87 @@ describe.each(VENUES)('%s adapter conformance', (_name, make) => {
     const q = await venue.adapter.getLatestPrice(venue.symbol);
     expect(q.bid).toBeLessThanOrEqual(q.ask);
     expect((q.bid + q.ask) / 2).toBeCloseTo(100, 1);
+  });
+
+  describe('placeStop', () => {
+    it('places the protective stop of an open position, shown on the position', async () => {
+      const entry = open('buy');
+      await venue.adapter.placeOrder(entry);
+      const report = await venue.adapter.placeStop(stopFor(entry.clientOrderId, 'long', 95));
+      expect(report).toEqual({ clientOrderId: stopOrderId(entry.clientOrderId), status: 'working', stopLevel: 95 });
+      const positions = await venue.adapter.getPositions(account);
+      expect(positions).toHaveLength(1);
+      expect(positions[0]).toMatchObject({ positionRef: entry.clientOrderId, stopLevel: 95 });
+    });
+
+    it('is idempotent: the same stop again is working, and no second stop reaches the venue', async () => {
+      const entry = open('sell');
+      await venue.adapter.placeOrder(entry);
+      const req = stopFor(entry.clientOrderId, 'short', 105);
+      await venue.adapter.placeStop(req);
+      const sent = stopSends(venue);
+      const again = await venue.adapter.placeStop(req);
+      expect(again).toMatchObject({ status: 'working', stopLevel: 105 });
+      expect(stopSends(venue)).toBe(sent);
+      expect((await venue.adapter.getPositions(account))[0]).toMatchObject({ stopLevel: 105 });
+      expect(await venue.openAtVenue(account)).toBe(1);
+    });
+
+    it.each([
+      ['long', 'buy', 101],
+      ['short', 'sell', 99],
+    ] as const)('refuses a %s stop on the wrong side of the price with a reason, leaving the position unprotected', async (side, entrySide, level) => {
+      const entry = open(entrySide);
+      await venue.adapter.placeOrder(entry);
+      const sent = stopSends(venue);
+      const report = await venue.adapter.placeStop(stopFor(entry.clientOrderId, side, level));
+      expect(report).toMatchObject({ clientOrderId: stopOrderId(entry.clientOrderId), status: 'rejected', stopLevel: level });
+      expect(report.reason).toMatch(/wrong side/);
+      expect(stopSends(venue)).toBe(sent);
+      expect((await venue.adapter.getPositions(account))[0]!.stopLevel).toBeUndefined();
+    });
+
+    it('refuses the stop of a position that is not open', async () => {
+      const report = await venue.adapter.placeStop(stopFor(`${account}-000777`, 'long', 95));
+      expect(report.status).toBe('rejected');
+      expect(report.reason).toMatch(/not open/);
+      expect(await venue.openAtVenue(account)).toBe(0);
+    });
+
+    it('fills when the price reaches it, and then reports the stop filled', async () => {
+      const entry = open('buy');
+      await venue.adapter.placeOrder(entry);
+      expect((await venue.adapter.placeStop(stopFor(entry.clientOrderId, 'long', 98))).status).toBe('working');
+      await venue.setPrice(97);
+      const fill = await venue.adapter.getOrder(account, stopOrderId(entry.clientOrderId));
+      expect(fill).toMatchObject({ status: 'filled', side: 'sell' });
+      expect(await venue.adapter.getPositions(account)).toEqual([]);
+      const again = await venue.adapter.placeStop(stopFor(entry.clientOrderId, 'long', 98));
+      expect(again).toMatchObject({ clientOrderId: stopOrderId(entry.clientOrderId), status: 'filled' });
+    });
+  });
+
+  describe('getInstrument', () => {
+    it('reports a priced, open symbol as tradable', async () => {
+      const i = await venue.adapter.getInstrument(venue.symbol);
+      expect(i).toMatchObject({ symbol: venue.symbol, tradable: true });
+      expect(i.marketStatus).toEqual(expect.any(String));
+      expect(i.minQuantity).toBeGreaterThanOrEqual(0);
+      expect(i.quantityStep).toBeGreaterThanOrEqual(0);
+    });
+
+    it('reports the minimum size (and step where the venue has one)', async () => {
+      await requireWholeUnits(venue);
+      const i = await venue.adapter.getInstrument(venue.symbol);
+      expect(i.minQuantity).toBe(1);
+      expect(i.quantityStep).toBe(venue.name === 'ig' ? 0 : 1);
+    });
+
+    it('reports a closed market as not tradable, with the venue status', async () => {
+      await closeMarket(venue);
+      const i = await venue.adapter.getInstrument(venue.symbol);
+      expect(i.tradable).toBe(false);
+      expect(i.marketStatus).toMatch(/closed/i);
+    });
   });
 });

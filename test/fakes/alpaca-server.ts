@@ -6,7 +6,9 @@
  * `pending_new`; a market order fills right after at the ask / bid), stop orders that trigger when a price set by the
  * test crosses them, quantity held by working sell orders (403 `insufficient qty available`), buying power (403
  * `insufficient buying power`), cancels answered 204 / 422 (not cancelable), positions netted per symbol, paged bars
- * (daily bars stamped at New York midnight) and the latest quote.
+ * (daily bars stamped at New York midnight), the latest quote, assets (`GET /v2/assets/{symbol}`: every quoted symbol is
+ * an active, tradable, fractionable equity unless `setAsset` says otherwise; 404 for a symbol never quoted nor set) and
+ * the market clock (`GET /v2/clock`: `is_open` follows `setMarketOpen`).
  *
  * Faults (test/fakes/fault.ts) apply to the next N matching requests: `timeout`, `5xx`, `rate-limit` (429 with Alpaca's
  * body and X-RateLimit-* headers), `expired-token` (401: for Alpaca, bad keys), `drop-after-accept` (carry the request
@@ -44,6 +46,16 @@ export interface RawResponse {
   times?: number;
 }
 
+/** What `GET /v2/assets/{symbol}` answers for a symbol (fields Alpaca sends; omitted ones get equity defaults). */
+export interface FakeAsset {
+  status?: 'active' | 'inactive';
+  tradable?: boolean;
+  fractionable?: boolean;
+  /** Sent only when set (Alpaca sends them for crypto). */
+  min_order_size?: string;
+  min_trade_increment?: string;
+}
+
 export interface FakePosition {
   symbol: string;
   /** Signed: negative is short. */
@@ -69,8 +81,10 @@ export interface FakeAlpacaServer {
   addBars(symbol: string, frames: readonly Frame[]): void;
   /** Adds bars exactly as given (for malformed-data tests). */
   addRawBars(symbol: string, timeframe: Timeframe, bars: readonly Record<string, unknown>[]): void;
-  /** While closed, market orders wait `accepted`; opening fills them at the current prices. Default open. */
+  /** While closed, market orders wait `accepted` and `/v2/clock` says `is_open: false`; opening fills them at the current prices. Default open. */
   setMarketOpen(open: boolean): void;
+  /** Sets the asset record of a symbol (merged over the defaults). */
+  setAsset(symbol: string, asset: FakeAsset): void;
   positions(): FakePosition[];
   /** Every order, in Alpaca's JSON shape, oldest first. */
   orders(): Record<string, any>[];
@@ -147,6 +161,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
   const positions = new Map<string, { qty: number; avg: number }>();
   const quotes = new Map<string, { bid: number; ask: number; t: number }>();
   const bars = new Map<string, Record<string, unknown>[]>();
+  const assets = new Map<string, FakeAsset>();
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
   let cash = options.cash ?? 100_000;
@@ -441,6 +456,36 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
         },
       };
     }
+    const assetPath = /^\/v2\/assets\/([^/]+)$/.exec(path);
+    if (method === 'GET' && assetPath) {
+      const symbol = decodeURIComponent(assetPath[1]!).toUpperCase();
+      const a = assets.get(symbol) ?? (quotes.has(symbol) ? {} : undefined);
+      if (!a) return err(404, 40410000, `asset not found for ${symbol}`);
+      return {
+        status: 200,
+        body: {
+          id: assetId(symbol),
+          class: 'us_equity',
+          exchange: 'NASDAQ',
+          symbol,
+          name: `${symbol} Common Stock`,
+          status: a.status ?? 'active',
+          tradable: a.tradable ?? true,
+          marginable: true,
+          maintenance_margin_requirement: 30,
+          shortable: true,
+          easy_to_borrow: true,
+          fractionable: a.fractionable ?? true,
+          attributes: [],
+          ...(a.min_order_size !== undefined ? { min_order_size: a.min_order_size } : {}),
+          ...(a.min_trade_increment !== undefined ? { min_trade_increment: a.min_trade_increment } : {}),
+        },
+      };
+    }
+    if (method === 'GET' && path === '/v2/clock') {
+      const now = Date.now();
+      return { status: 200, body: { timestamp: iso(now), is_open: marketOpen, next_open: iso(now + 3_600_000), next_close: iso(now + 7_200_000) } };
+    }
     if (method === 'GET' && path === '/v2/positions') {
       return { status: 200, body: [...positions].map(([s, p]) => positionJson(s, p)) };
     }
@@ -580,6 +625,10 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
     setMarketOpen(open) {
       marketOpen = open;
       if (open) for (const s of quotes.keys()) match(s);
+    },
+    setAsset(symbol, asset) {
+      const s = symbol.toUpperCase();
+      assets.set(s, { ...(assets.get(s) ?? {}), ...asset });
     },
     positions: () => [...positions].map(([symbol, p]) => ({ symbol, qty: p.qty, side: p.qty > 0 ? ('long' as const) : ('short' as const), avgEntryPrice: p.avg })),
     orders: () => orders.map(orderJson),

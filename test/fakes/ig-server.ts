@@ -8,7 +8,10 @@
  * - `GET /accounts` v1, `GET /positions` v2, `POST /positions/otc` v2 (open) and with `_method: DELETE`
  *   v1 (close; IG assigns the close's deal reference), `GET /confirms/{dealReference}` v1 (kept
  *   `confirmTtlMs` of fake time, then 404 `error.confirms.deal-not-found`), `GET /history/activity` v3
- *   (detailed, paged with `metadata.paging.next`), `GET /markets/{epic}` v3, `GET /prices/{epic}` v3.
+ *   (detailed, paged with `metadata.paging.next`), `GET /markets/{epic}` v3 (snapshot.marketStatus,
+ *   dealingRules.minDealSize), `GET /prices/{epic}` v3, `PUT /positions/otc/{dealId}` v2 (amend the stop and
+ *   limit of an open position; IG assigns the deal reference, the outcome is on /confirms: ACCEPTED with
+ *   status AMENDED, or REJECTED with a reason such as ATTACHED_ORDER_LEVEL_ERROR for a stop on the wrong side).
  * - Every endpoint requires its Version header and the auth headers; errors are IG-style `{ errorCode }`.
  * - IG does not de-duplicate deal references: a re-sent reference deals again (and overwrites the confirm).
  * - Protective stops trigger when a price set from the test crosses a position's `stopLevel`; IG then closes
@@ -67,6 +70,7 @@ export interface FakeIgPosition {
   size: number;
   level: number;
   stopLevel: number | null;
+  limitLevel?: number | null;
   currency: string;
   createdAtMs: number;
 }
@@ -156,6 +160,8 @@ export interface FakeIgServer {
   orderPosts(): number;
   /** Closing POSTs (`_method: DELETE`) of /positions/otc received. */
   closePosts(): number;
+  /** PUTs of /positions/otc/{dealId} (stop/limit amendments) received, whatever became of them. */
+  amendPuts(): number;
   requests(filter?: { method?: string; path?: string | RegExp; override?: string }): RequestRecord[];
   logins(): number;
   /** Closes a position behind the adapter's back (web platform), at the current quote. */
@@ -667,6 +673,7 @@ class FakeIg {
       { method: 'GET', pattern: /^\/positions$/, versions: [2], auth: true, handle: (c) => this.getPositions(c) },
       { method: 'POST', pattern: /^\/positions\/otc$/, versions: [2], auth: true, handle: (c) => this.openPosition(c) },
       { method: 'POST', pattern: /^\/positions\/otc$/, override: 'DELETE', versions: [1], auth: true, handle: (c) => this.closePosition(c) },
+      { method: 'PUT', pattern: /^\/positions\/otc\/([^/]+)$/, versions: [2], auth: true, handle: (c, m) => this.amendPosition(c, decodeURIComponent(m[1]!)) },
       { method: 'GET', pattern: /^\/confirms\/([^/]+)$/, versions: [1], auth: true, handle: (_c, m) => this.getConfirm(decodeURIComponent(m[1]!)) },
       { method: 'GET', pattern: /^\/history\/activity$/, versions: [3], auth: true, handle: (c) => this.getActivity(c) },
       { method: 'GET', pattern: /^\/markets\/([^/]+)$/, versions: [3], auth: true, handle: (_c, m) => this.getMarket(decodeURIComponent(m[1]!)) },
@@ -789,7 +796,7 @@ class FakeIg {
               dealReference: p.dealReference,
               size: p.size,
               direction: p.direction,
-              limitLevel: null,
+              limitLevel: p.limitLevel ?? null,
               level: p.level,
               currency: p.currency,
               controlledRisk: false,
@@ -871,6 +878,44 @@ class FakeIg {
     if (b.direction === pos.direction || (b.size as number) > pos.size) return rejectClose('POSITION_NOT_AVAILABLE_TO_CLOSE');
     if (!this.quotes.has(pos.epic) || this.markets.get(pos.epic)!.status !== 'TRADEABLE') return rejectClose('MARKET_CLOSED_WITH_EDITS');
     this.closeDeal(pos, b.size as number, 'PUBLIC_WEB_API', dealReference, true);
+    return { status: 200, body: { dealReference } };
+  }
+
+  /** PUT /positions/otc/{dealId} v2: a new stop (and limit) on an open position. */
+  private amendPosition(ctx: Ctx, dealId: string): Reply {
+    const b = (ctx.body ?? {}) as Json;
+    const level = (v: unknown) => v === undefined || v === null || (typeof v === 'number' && v > 0);
+    if (!level(b.stopLevel) || !level(b.limitLevel) || (b.trailingStop !== undefined && typeof b.trailingStop !== 'boolean')) return err(400, 'invalid.input');
+    if (b.trailingStop === true || b.guaranteedStop === true) return err(400, 'invalid.input'); // fake: trailing and guaranteed stops are not modelled
+    const pos = this.openPositions.get(dealId);
+    if (!pos || pos.accountId !== ctx.accountId) return err(404, 'error.service.otc.position.not-found'); // fake: code
+    const dealReference = this.id('AMD'); // IG assigns the deal reference of an amendment
+    const stopLevel = (b.stopLevel as number | null | undefined) ?? null;
+    const limitLevel = (b.limitLevel as number | null | undefined) ?? null;
+    const q = this.quotes.get(pos.epic);
+    const base = { dealId: pos.dealId, epic: pos.epic, expiry: this.markets.get(pos.epic)?.expiry ?? '-', level: pos.level, size: pos.size, direction: pos.direction, guaranteedStop: false, trailingStop: false, profit: null, profitCurrency: null, stopDistance: null, limitDistance: null };
+    const reject = (reason: string) => {
+      this.confirm(dealReference, { ...base, dealStatus: 'REJECTED', reason, status: null, affectedDeals: [], stopLevel: null, limitLevel: null });
+      return { status: 200, body: { dealReference } };
+    };
+    if (this.markets.get(pos.epic)?.status === 'CLOSED') return reject('MARKET_CLOSED');
+    const wrongSide = (lvl: number | null, stop: boolean) =>
+      lvl !== null && !!q && (pos.direction === 'BUY' ? (stop ? lvl >= q.bid : lvl <= q.ask) : stop ? lvl <= q.ask : lvl >= q.bid);
+    if (wrongSide(stopLevel, true) || wrongSide(limitLevel, false)) return reject('ATTACHED_ORDER_LEVEL_ERROR');
+    pos.stopLevel = stopLevel;
+    pos.limitLevel = limitLevel;
+    this.confirm(dealReference, { ...base, dealStatus: 'ACCEPTED', reason: 'SUCCESS', status: 'AMENDED', affectedDeals: [{ dealId: pos.dealId, status: 'AMENDED' }], stopLevel, limitLevel });
+    this.record({
+      accountId: pos.accountId,
+      epic: pos.epic,
+      period: base.expiry,
+      dealId: pos.dealId,
+      channel: 'PUBLIC_WEB_API',
+      type: 'EDIT_STOP_AND_LIMIT',
+      status: 'ACCEPTED',
+      description: `Limit and stop amended: ${pos.dealId}`,
+      details: this.details({ dealReference, epic: pos.epic, currency: pos.currency, size: pos.size, direction: pos.direction, level: pos.level, stopLevel }, [{ actionType: 'STOP_LIMIT_AMENDED', affectedDealId: pos.dealId }]),
+    });
     return { status: 200, body: { dealReference } };
   }
 
@@ -1042,6 +1087,7 @@ export async function startFakeIgServer(options: FakeIgOptions = {}): Promise<Fa
     balance: (a) => ig.balance(a),
     orderPosts: () => ig.log.filter((r) => r.method === 'POST' && r.path === '/positions/otc' && !r.override).length,
     closePosts: () => ig.log.filter((r) => r.method === 'POST' && r.path === '/positions/otc' && r.override === 'DELETE').length,
+    amendPuts: () => ig.log.filter((r) => r.method === 'PUT' && r.path.startsWith('/positions/otc/')).length,
     requests: (f = {}) => count(f),
     logins: () => ig.loginCount,
     closePositionExternally: (ref, channel = 'WEB') => ig.closeExternally(ref, channel),
