@@ -47,11 +47,15 @@ export const conflict = (message: string) => new ApiError(409, 'conflict', messa
 
 /** zod issues as field issues: `field` is the dotted path (`params.fastPeriod`), under `prefix` if given. */
 export function zodFields(issues: readonly ZodIssue[], prefix?: string, where?: FieldIssue['in']): FieldIssue[] {
-  return issues.map((i) => ({
-    field: [...(prefix ? [prefix] : []), ...i.path.map(String)].join('.') || prefix || where || 'body',
-    message: i.message,
-    ...(where ? { in: where } : {}),
-  }));
+  const field = (path: readonly (string | number)[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || prefix || where || 'body';
+  // An unknown key is named itself (e.g. `by`, which a trading-state body must not carry), not its object.
+  return issues.flatMap((i) =>
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
+      field: field(path),
+      message: i.message,
+      ...(where ? { in: where } : {}),
+    })),
+  );
 }
 
 const LOCATIONS: Record<string, FieldIssue['in']> = { params: 'path', querystring: 'query', body: 'body' };

@@ -15,6 +15,7 @@ import { registerSessionRoutes } from './routes/sessions';
 import { registerSessionCommandRoutes } from './routes/session-commands';
 import { registerLogRoutes } from './routes/logs';
 import { registerUserRoutes } from './routes/users';
+import { registerTradingStateRoutes } from './routes/trading-state';
 
 export interface GatewayOptions {
   client: Client;
@@ -116,6 +117,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   registerAccountRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerSessionCommandRoutes(app, deps);
+  registerTradingStateRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerUserRoutes(app, deps);
 

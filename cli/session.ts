@@ -9,18 +9,36 @@ import {
   resumeSignal,
   sessionWorkflowId,
 } from '../workflows/definitions';
+import { setSessionTradingState } from '../fleet/trading-state';
+import { TRADING_STATE_ACTIONS, isTradingStateAction, stateOfAction, tradingStateSummary, tradingStateTable } from './trading-state';
 
-export const SESSION_ACTIONS = ['pause', 'resume', 'close-all', 'reconcile', 'positions'] as const;
+export const SESSION_ACTIONS = ['pause', 'resume', 'close-all', 'reconcile', 'positions', ...TRADING_STATE_ACTIONS] as const;
 export type SessionAction = (typeof SESSION_ACTIONS)[number];
 
-/** One control action on an account's session; returns what to print (the raw result for --json). */
+/**
+ * One control action on an account's session; returns what to print (the raw result for --json) and
+ * `failed` when the session refused or did not answer (a trading-state command reports that as a row).
+ */
 export async function sessionAction(
   client: Client,
   connection: Connection,
   account: string,
   action: SessionAction,
-  by: string,
-): Promise<{ json: unknown; text: string }> {
+  who: { by: string; reason?: string },
+): Promise<{ json: unknown; text: string; failed?: boolean }> {
+  const { by } = who;
+  if (isTradingStateAction(action)) {
+    const command = { state: stateOfAction(action), by, reason: who.reason ?? '' };
+    const r = await setSessionTradingState(client, account, command);
+    const summary = tradingStateSummary({
+      command,
+      matched: 1,
+      changed: r.outcome === 'changed' ? 1 : 0,
+      unchanged: r.outcome === 'unchanged' ? 1 : 0,
+      failed: r.ok ? 0 : 1,
+    });
+    return { json: r, text: `${tradingStateTable([r])}\n${summary}`, failed: !r.ok };
+  }
   const handle = client.workflow.getHandle(sessionWorkflowId(account));
   switch (action) {
     case 'pause':

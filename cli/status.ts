@@ -1,9 +1,8 @@
 import Table from 'cli-table3';
 import { plainStyle } from './settings';
 import type { Client, Connection } from '@temporalio/client';
-import { SA_ACCOUNT, SA_BROKER, statusQuery, type StatusView } from '../workflows/definitions';
-
-export const SESSIONS_QUERY = "WorkflowType = 'accountSession' AND ExecutionStatus = 'Running'";
+import { SA_BROKER, statusQuery, type StatusView } from '../workflows/definitions';
+import { accountOf, runningSessionsQuery } from '../fleet/sessions-query';
 
 export interface SessionRow {
   account: string;
@@ -16,13 +15,15 @@ export interface SessionRow {
   error?: string;
 }
 
-/** Running sessions found through Temporal visibility, each with its status query (bounded by a deadline). */
-export async function listSessions(client: Client, connection: Connection, queryTimeoutMs = 5_000): Promise<SessionRow[]> {
+/**
+ * Running sessions found through Temporal visibility (narrowed by a validated search-attribute filter,
+ * see fleet/sessions-query.ts), each with its status query (bounded by a deadline).
+ */
+export async function listSessions(client: Client, connection: Connection, queryTimeoutMs = 5_000, filter?: string): Promise<SessionRow[]> {
   const rows: SessionRow[] = [];
-  for await (const wf of client.workflow.list({ query: SESSIONS_QUERY, pageSize: 200 })) {
-    const account = wf.typedSearchAttributes.get(SA_ACCOUNT) ?? wf.workflowId.replace(/^session-/, '');
+  for await (const wf of client.workflow.list({ query: runningSessionsQuery(filter), pageSize: 200 })) {
     rows.push({
-      account,
+      account: accountOf(wf),
       workflowId: wf.workflowId,
       runId: wf.runId,
       broker: wf.typedSearchAttributes.get(SA_BROKER) ?? null,
@@ -50,12 +51,12 @@ const age = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(
 export function sessionsTable(rows: SessionRow[]): string {
   const table = new Table({
     style: plainStyle(),
-    head: ['account', 'broker', 'status', 'trading', 'frames', 'last frame', 'orders', 'rejected', 'unknown', 'drifts'],
+    head: ['account', 'broker', 'status', 'trading state', 'mode', 'frames', 'last frame', 'orders', 'rejected', 'unknown', 'drifts'],
   });
   for (const r of rows) {
     const s = r.status;
     if (!s) {
-      table.push([r.account, r.broker ?? '-', { colSpan: 8, content: `no answer: ${r.error ?? 'unknown'}` }]);
+      table.push([r.account, r.broker ?? '-', { colSpan: 9, content: `no answer: ${r.error ?? 'unknown'}` }]);
       continue;
     }
     const frames = Object.values(s.lastFrames);
@@ -63,6 +64,8 @@ export function sessionsTable(rows: SessionRow[]): string {
       r.account,
       s.broker,
       s.status,
+      // A run started before trading states existed has none: it trades as active.
+      s.tradingState ?? 'active',
       s.tradingEnabled ? 'live' : 'dry run',
       s.counters.framesProcessed,
       age(frames.length ? Math.max(...frames) : undefined),

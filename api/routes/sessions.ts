@@ -15,11 +15,11 @@ import type { accountSession } from '../../workflows/account-session';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';
 import { onSession, runningSession } from '../session-handle';
+import { RUNNING_SESSIONS_QUERY } from '../../fleet/sessions-query';
 
 /** Sessions: the running ones (Temporal visibility), one session's queries, start and stop. */
 
 const AccountParams = z.object({ account: AccountIdSchema });
-const SESSIONS_QUERY = "WorkflowType = 'accountSession' AND ExecutionStatus = 'Running'";
 const MAX_LISTED = 1000;
 
 export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
@@ -40,7 +40,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     async (request) => {
       const { account, broker } = request.query;
       const query = [
-        SESSIONS_QUERY,
+        RUNNING_SESSIONS_QUERY,
         ...(account ? [`MaoAccount = '${account}'`] : []),
         ...(broker ? [`MaoBroker = '${broker}'`] : []),
       ].join(' AND ');

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
-import { sessionWorkflowId, statusQuery, type StatusView } from '../../workflows/definitions';
+import { riskQuery, sessionWorkflowId, statusQuery, type StatusView } from '../../workflows/definitions';
+import type { TradingState, TradingStateChange } from '../../risk/trading-state';
 import { connectTemporal, type TemporalTarget } from './temporal';
 import { errorText, evaluate, thresholds, worst, type CheckResult, type PerfDatum, type Range, type Status } from './plugin';
 
@@ -42,9 +43,9 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const notRunning = (message: string): CheckResult => ({ status: 'CRITICAL', message, perfdata: [{ label: 'running', value: 0, critical: '1:', min: 0, max: 1 }] });
 
 /**
- * One account's session: CRITICAL when it is not running or does not answer its status query, or when
- * the last reconciliation found drifts or orders are in an unknown state; the age of the newest frame
- * and the time spent paused against their thresholds.
+ * One account's session: CRITICAL when it is not running or does not answer its status query, when
+ * the last reconciliation found drifts or orders are in an unknown state, or when trading is halted
+ * (reducing: WARNING); the age of the newest frame and the time spent paused against their thresholds.
  */
 export async function checkSession(opts: SessionCheckOptions): Promise<CheckResult> {
   const frameT = thresholds({ warning: opts.warning ?? SESSION_CHECK_DEFAULTS.warning, critical: opts.critical ?? SESSION_CHECK_DEFAULTS.critical });
@@ -75,12 +76,44 @@ export async function checkSession(opts: SessionCheckOptions): Promise<CheckResu
     } catch (err) {
       return notRunning(`session ${opts.account} is running but does not answer its status query (no session worker?): ${errorText(err)}`);
     }
-    return await judgeSession(opts.account, view, description.startTime.getTime(), () => pausedSince(handle, description.startTime.getTime()), frameT, pausedT);
+    const conn = connection;
+    const lastChange = async () => {
+      const risk = await conn.withDeadline(Date.now() + (opts.queryTimeoutMs ?? 5_000), () => handle.query(riskQuery));
+      return risk.tradingStateHistory.at(-1);
+    };
+    return await judgeSession(
+      opts.account,
+      view,
+      description.startTime.getTime(),
+      () => pausedSince(handle, description.startTime.getTime()),
+      frameT,
+      pausedT,
+      lastChange,
+    );
   } catch (err) {
     return notRunning(`session ${opts.account}: ${errorText(err)}`);
   } finally {
     await connection?.close().catch(() => undefined);
   }
+}
+
+/** Perfdata value of a trading state: graphs show halts as 2 and reducing spells as 1. */
+const TRADING_STATE_LEVEL: Record<TradingState, number> = { active: 0, reducing: 1, halted: 2 };
+
+/**
+ * The trading state's part: reducing WARNING, halted CRITICAL (an operator or a protection stopped
+ * entries or all orders: someone must look), with who set it and why from the risk query when it
+ * answers (an older session without the query still gets the state).
+ */
+async function judgeTradingState(
+  state: TradingState,
+  lastChange: (() => Promise<TradingStateChange | undefined>) | undefined,
+): Promise<{ status: Status; problem?: string }> {
+  if (state === 'active') return { status: 'OK' };
+  let who = '';
+  const change = await lastChange?.().catch(() => undefined);
+  if (change && change.to === state) who = ` by ${change.by} at ${new Date(change.at).toISOString()}: ${change.reason}`;
+  return { status: state === 'halted' ? 'CRITICAL' : 'WARNING', problem: `trading ${state}${who}` };
 }
 
 export async function judgeSession(
@@ -90,6 +123,8 @@ export async function judgeSession(
   pausedSinceMs: () => Promise<number>,
   frameT: { warning?: Range; critical?: Range },
   pausedT: { warning?: Range; critical?: Range },
+  /** The last trading-state change (risk query), asked only when the state is not active. */
+  lastTradingStateChange?: () => Promise<TradingStateChange | undefined>,
 ): Promise<CheckResult> {
   const now = Date.now();
   const starts = Object.values(view.lastFrames);
@@ -111,6 +146,11 @@ export async function judgeSession(
     statuses.push(s);
     problems.push(`paused for ${pausedS} s`);
   }
+  // A run started before trading states existed has none: it trades as active.
+  const tradingState = view.tradingState ?? 'active';
+  const trading = await judgeTradingState(tradingState, lastTradingStateChange);
+  statuses.push(trading.status);
+  if (trading.problem) problems.push(trading.problem);
   const drifts = view.lastReconciliation?.drifts ?? 0;
   if (drifts > 0) {
     statuses.push('CRITICAL');
@@ -127,6 +167,8 @@ export async function judgeSession(
     { label: 'running', value: 1, critical: '1:', min: 0, max: 1 },
     { label: 'frame_age', value: frameAgeS, uom: 's', warning: frameT.warning, critical: frameT.critical, min: 0 },
     { label: 'paused', value: pausedS, uom: 's', warning: pausedT.warning, critical: pausedT.critical, min: 0 },
+    // 0 active, 1 reducing, 2 halted.
+    { label: 'trading_state', value: TRADING_STATE_LEVEL[tradingState], warning: '0', critical: '1', min: 0, max: 2 },
     { label: 'unknown_orders', value: view.unknownOrders, critical: '0', min: 0 },
     { label: 'drifts', value: drifts, critical: '0', min: 0 },
     { label: 'frames_processed', value: view.counters.framesProcessed, uom: 'c', min: 0 },

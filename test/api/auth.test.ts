@@ -47,6 +47,9 @@ const ROUTES = (account: string) =>
     { role: 'trader', method: 'POST', url: `/sessions/${account}/close-all` },
     { role: 'trader', method: 'PUT', url: `/sessions/${account}/systems/ma/params`, payload: { params: { fastPeriod: 3 } } },
     { role: 'trader', method: 'POST', url: `/sessions/${account}/reconcile` },
+    { role: 'trader', method: 'POST', url: `/sessions/${account}/trading-state`, payload: { state: 'halted', reason: 'role test' } },
+    // Selects no session (the account has none): a trader gets 200 with nothing matched.
+    { role: 'trader', method: 'POST', url: '/fleet/trading-state', payload: { state: 'halted', reason: 'role test', query: `MaoAccount = '${account}'` } },
     { role: 'admin', method: 'POST', url: '/sessions', payload: { account } },
     { role: 'admin', method: 'DELETE', url: `/sessions/${account}` },
     { role: 'admin', method: 'POST', url: '/users', payload: { name: uniqueAccount('u_never'), role: 'viewer' } },
@@ -130,6 +133,13 @@ test('malformed input is 400 naming the field: path, query and body', async () =
     ['PUT', `/sessions/${account}/systems/ma/params`, { params: 'fast' }, 'params', 'body'],
     ['PUT', `/sessions/${account}/systems/NO%20WAY/params`, { params: {} }, 'systemId', 'path'],
     ['POST', '/sessions', { account: 'Bad Account' }, 'account', 'body'],
+    ['POST', `/sessions/${account}/trading-state`, { state: 'stopped', reason: 'x' }, 'state', 'body'],
+    ['POST', `/sessions/${account}/trading-state`, { state: 'halted' }, 'reason', 'body'],
+    // `by` is the caller's name, never the body's.
+    ['POST', `/sessions/${account}/trading-state`, { state: 'halted', reason: 'x', by: 'mallory' }, 'by', 'body'],
+    ['POST', '/fleet/trading-state', { state: 'halted', reason: '  ' }, 'reason', 'body'],
+    ['POST', '/fleet/trading-state', { state: 'halted', reason: 'x', by: 'mallory' }, 'by', 'body'],
+    ['POST', '/fleet/trading-state', { state: 'halted', reason: 'x', query: "MaoBroker = 'ig') OR (WorkflowType = 'x'" }, 'query', 'body'],
   ];
   for (const [method, url, payload, field, where] of cases) {
     const res = await gw.call('admin', method, url, payload);
@@ -168,6 +178,8 @@ test('GET /openapi.json lists every path with its methods and bearer security', 
       'POST /sessions/{account}/close-all',
       'PUT /sessions/{account}/systems/{systemId}/params',
       'POST /sessions/{account}/reconcile',
+      'POST /sessions/{account}/trading-state',
+      'POST /fleet/trading-state',
       'GET /logs',
       'GET /logs/download',
       'POST /users',

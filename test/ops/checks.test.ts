@@ -12,7 +12,7 @@ import { checkSession, judgeSession } from '../../ops/checks/session';
 import { parseRange } from '../../ops/checks/plugin';
 import { generateFrames } from '../../market/synthetic';
 import { emptyCounters } from '../../workflows/session-state';
-import { brokerTaskQueue, pauseSignal, statusQuery, type StatusView } from '../../workflows/definitions';
+import { brokerTaskQueue, pauseSignal, setTradingStateUpdate, statusQuery, type StatusView } from '../../workflows/definitions';
 import { TEST_ENV, uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
 import { WorkerProcess } from '../support/worker-processes';
@@ -226,6 +226,29 @@ describe('session', () => {
     expect(defaults.line).toMatch(/^SESSION OK: session \S+ \(paper\) paused: paused for/);
   });
 
+  test('trading reducing: WARNING, halted: CRITICAL, each with who and why from the risk query; active again: OK', async () => {
+    const { account, handle } = await sessionWithFrames('chkstate', 4, 1);
+    const set = (state: 'active' | 'reducing' | 'halted', reason: string) =>
+      handle.executeUpdate(setTradingStateUpdate, { args: [{ state, by: 'ops_checker', reason }] });
+    await set('reducing', 'daily review');
+    const warn = await run('session', () => checkSession({ ...TEMPORAL, account }));
+    expect(warn.exitCode).toBe(1);
+    expectStatusLine(warn, 'SESSION', 'WARNING');
+    expect(warn.line).toMatch(new RegExp(`^SESSION WARNING: session ${account} \\(paper\\) running: trading reducing by ops_checker at \\S+Z: daily review \\|`));
+    expect(warn.line).toContain("'trading_state'=1;0;1;0;2");
+    await set('halted', 'broker outage');
+    const crit = await run('session', () => checkSession({ ...TEMPORAL, account }));
+    expect(crit.exitCode).toBe(2);
+    expectStatusLine(crit, 'SESSION', 'CRITICAL');
+    expect(crit.line).toContain('trading halted by ops_checker at ');
+    expect(crit.line).toContain(': broker outage |');
+    expect(crit.line).toContain("'trading_state'=2;0;1;0;2");
+    await set('active', 'resolved');
+    const ok = await run('session', () => checkSession({ ...TEMPORAL, account }));
+    expect(ok.exitCode).toBe(0);
+    expect(ok.line).toContain("'trading_state'=0;0;1;0;2");
+  });
+
   test('unknown account: CRITICAL', async () => {
     const account = uniqueAccount('nosess');
     const out = await run('session', () => checkSession({ ...TEMPORAL, account }));
@@ -248,6 +271,7 @@ describe('session judgement (drift, unknown orders)', () => {
     account: 'acc',
     broker: 'paper',
     status: 'running',
+    tradingState: 'active',
     tradingEnabled: true,
     orderSeq: 0,
     lastFrames: { 'ACC|1m': Date.now() - 5_000 },
@@ -277,6 +301,26 @@ describe('session judgement (drift, unknown orders)', () => {
     const r = await judgeSession('acc', view({ unknownOrders: 1 }), Date.now(), never, t, t);
     expect(r.status).toBe('CRITICAL');
     expect(r.message).toContain('1 order(s) in unknown state');
+  });
+  test('trading halted: CRITICAL naming who and why; reducing: WARNING; the risk query is asked only when not active', async () => {
+    const change = (to: 'reducing' | 'halted') => async () => ({ seq: 3, at: Date.UTC(2026, 0, 2, 3, 4, 5), from: 'active' as const, to, by: 'alice', reason: 'broker outage', source: 'command' as const });
+    const halted = await judgeSession('acc', view({ tradingState: 'halted' }), Date.now(), never, t, t, change('halted'));
+    expect(halted.status).toBe('CRITICAL');
+    expect(halted.message).toBe('session acc (paper) running: trading halted by alice at 2026-01-02T03:04:05.000Z: broker outage');
+    expect(halted.perfdata).toContainEqual({ label: 'trading_state', value: 2, warning: '0', critical: '1', min: 0, max: 2 });
+    const reducing = await judgeSession('acc', view({ tradingState: 'reducing' }), Date.now(), never, t, t, change('reducing'));
+    expect(reducing.status).toBe('WARNING');
+    expect(reducing.message).toContain('trading reducing by alice');
+    expect(reducing.perfdata).toContainEqual(expect.objectContaining({ label: 'trading_state', value: 1 }));
+    // The risk query failing (or an older change) still reports the state, without who.
+    const noRisk = await judgeSession('acc', view({ tradingState: 'halted' }), Date.now(), never, t, t, never);
+    expect(noRisk.status).toBe('CRITICAL');
+    expect(noRisk.message).toBe('session acc (paper) running: trading halted');
+    const active = await judgeSession('acc', view(), Date.now(), never, t, t, async () => {
+      throw new Error('asked the risk query of an active session');
+    });
+    expect(active.status).toBe('OK');
+    expect(active.perfdata).toContainEqual(expect.objectContaining({ label: 'trading_state', value: 0 }));
   });
   test('no frame yet: its age counts from the run start', async () => {
     const r = await judgeSession('acc', view({ lastFrames: {} }), Date.now() - 700_000, never, t, t);
