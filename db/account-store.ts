@@ -4,6 +4,16 @@ import type { Fill, OrderRecord } from '../trading/order';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
+import type { TradingStateChange } from '../risk/trading-state';
+import type { WorkingOrder } from '../trading/working-order';
+import type { RiskRefusal } from '../workflows/risk-view';
+
+/** A working (emulated) order's lifecycle as `mt_<account>.working_orders` keeps it. */
+export interface WorkingOrderRecord extends WorkingOrder {
+  status: 'working' | 'triggered' | 'expired' | 'cancelled';
+  /** The market order it became when triggered. */
+  clientOrderId?: string;
+}
 
 export interface SystemStateSnapshot {
   systemId: string;
@@ -29,6 +39,11 @@ export interface SessionOutcome {
   trades: Trade[];
   systemStates: SystemStateSnapshot[];
   equity?: EquityPoint;
+  /** Intents the risk engine refused (they never reached the broker). Absent in outcomes of older runs. */
+  refusals?: RiskRefusal[];
+  /** Trading-state changes with who gave them and why. */
+  controlEvents?: TradingStateChange[];
+  workingOrders?: WorkingOrderRecord[];
 }
 
 export interface AccountCheckpoint {
@@ -90,10 +105,12 @@ export class AccountStore {
       for (const p of out.openedPositions) {
         // Never reopen a position a later step already closed (a retried older outcome must not undo a newer one).
         await conn.query(
-          `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, stop_level, opened_at, status)
-           VALUES (?,?,?,?,?,?,?,?, 'open')
-           ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), entry_price = VALUES(entry_price), stop_level = VALUES(stop_level)`,
-          [p.positionRef, p.systemId, p.symbol, p.side, p.quantity, p.entryPrice, n(p.stop), p.openedAt],
+          `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, stop_level, take_profit,
+             trailing_stop, opened_at, status)
+           VALUES (?,?,?,?,?,?,?,?,?,?, 'open')
+           ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), entry_price = VALUES(entry_price), stop_level = VALUES(stop_level),
+             take_profit = VALUES(take_profit), trailing_stop = VALUES(trailing_stop)`,
+          [p.positionRef, p.systemId, p.symbol, p.side, p.quantity, p.entryPrice, n(p.stop), n(p.takeProfit), n(p.trailing?.distance), p.openedAt],
         );
       }
       for (const t of out.trades) {
@@ -128,6 +145,31 @@ export class AccountStore {
            ON DUPLICATE KEY UPDATE balance = VALUES(balance), realised_pnl = VALUES(realised_pnl),
              unrealised_pnl = VALUES(unrealised_pnl), equity = VALUES(equity)`,
           [e.ts, e.balance, e.realisedPnl, e.unrealisedPnl, e.equity],
+        );
+      }
+      for (const r of out.refusals ?? []) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.risk_refusals (refusal_id, system_id, symbol, side, quantity, intent, rule, detail, numbers, frame_start, at)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE refusal_id = refusal_id`,
+          [r.refusalId, r.systemId, r.symbol, r.side, r.quantity, r.intent, r.rule, r.detail.slice(0, 500), JSON.stringify(r.numbers),
+            r.frameStart, r.at],
+        );
+      }
+      for (const e of out.controlEvents ?? []) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.control_events (seq, at, kind, from_state, to_state, by_who, reason, source)
+           VALUES (?,?, 'trading-state', ?,?,?,?,?) ON DUPLICATE KEY UPDATE seq = seq`,
+          [e.seq, e.at, e.from, e.to, e.by.slice(0, 100), e.reason.slice(0, 500), e.source],
+        );
+      }
+      for (const w of out.workingOrders ?? []) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.working_orders (ref, system_id, symbol, side, quantity, type, price, stop_level, take_profit,
+             trailing_stop, created_at, expires_at, status, client_order_id)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+           ON DUPLICATE KEY UPDATE status = VALUES(status), client_order_id = VALUES(client_order_id)`,
+          [w.ref, w.systemId, w.symbol, w.side, w.quantity, w.type, w.price, n(w.stop), n(w.takeProfit), n(w.trailingStop),
+            w.createdAt, n(w.expiresAt), w.status, n(w.clientOrderId)],
         );
       }
       await conn.commit();

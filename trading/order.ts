@@ -21,8 +21,11 @@ export interface OrderRecord {
   intent: 'open' | 'close';
   positionRef?: string;
   stopLevel?: number;
-  /** `pending` until the broker answers; `unknown` when the outcome could not be settled. */
-  status: OrderStatus | 'unknown';
+  /**
+   * `pending` until the broker answers; `unknown` when the outcome could not be settled. A protective
+   * stop leg is `working` at the broker until it is `filled`, or `cancelled` when the position closed otherwise.
+   */
+  status: OrderStatus | 'unknown' | 'working' | 'cancelled';
   brokerOrderId?: string;
   fillPrice?: number;
   filledAt?: number | null;

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { BrokerActivities } from '../activities/broker-activities';
 import type { StoreActivities } from '../activities/store-activities';
-import type { BrokerPosition, OrderReport, OrderRequest } from '../brokers/adapter';
+import type { BrokerPosition, Instrument, OrderReport, OrderRequest } from '../brokers/adapter';
 import { stopOrderId, unfilledReport } from '../brokers/adapter';
 import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
 import type { SessionOutcome } from '../db/account-store';
@@ -19,11 +19,20 @@ import { getSystem } from '../systems/registry';
 import { NO_DECISION, type Decision, type TradingSystem } from '../systems/types';
 import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
 import { stopTouched, type Position } from '../trading/position';
+import { emulatedExitHit, initialTrailLevel, trailAfter } from '../trading/exits';
+import { workingOrderExpired, workingOrderExpiresAt, workingOrderRef, workingOrderTriggered, type WorkingOrder } from '../trading/working-order';
+import { checkIntent, type IntentToCheck } from '../risk/pre-trade';
+import { TradingStateCommandSchema, type TradingState, type TradingStateChange } from '../risk/trading-state';
+import { initialProtectionState, nextUtcMidnight, onEquity, onTradeClosed } from '../risk/protections';
+import type { WorkingOrderRecord } from '../db/account-store';
+import { noteOrderSent, preTradeView } from './risk-gate';
+import type { RiskRefusal } from './risk-view';
 import { closeTrade, round8, type ExitReason, type Trade } from '../trading/trade';
 import {
   SA_ACCOUNT,
   SA_BROKER,
   SA_STATUS,
+  SA_TRADING_STATE,
   closeAllUpdate,
   closePositionUpdate,
   frameSignal,
@@ -32,6 +41,8 @@ import {
   positionsQuery,
   reconcileUpdate,
   resumeSignal,
+  riskQuery,
+  setTradingStateUpdate,
   setParamsUpdate,
   statusQuery,
   submitFramesUpdate,
@@ -44,9 +55,12 @@ import { diffPositions, type ReconciliationReport } from './reconciliation';
 import { SessionConfigSchema, type SessionConfig, type SessionConfigInput, type SystemConfig } from './session-config';
 import {
   RECENT_TRADES_KEPT,
+  RISK_HISTORY_KEPT,
   enqueueFrame,
   initialSessionState,
+  keepLast,
   nextCleanTime,
+  normaliseRiskState,
   pnlOf,
   type SessionState,
 } from './session-state';
@@ -81,6 +95,15 @@ function brokerActivities(broker: string) {
       taskQueue,
       startToCloseTimeout: '10s',
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_BROKER_ERRORS },
+    }),
+    /**
+     * Steps that must give up to let the session act: placing a protective stop (the position is closed
+     * when it cannot be protected) and reading instrument details (an entry is refused without them).
+     */
+    bounded: wf.proxyActivities<BrokerActivities>({
+      taskQueue,
+      startToCloseTimeout: '10s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE_BROKER_ERRORS },
     }),
   };
 }
@@ -117,6 +140,10 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   state.lastReconciliation ??= null;
   state.counters.reconciliationDrifts ??= 0;
   state.unknownOrders = (state.unknownOrders ?? []).filter((u) => typeof u === 'object');
+  normaliseRiskState(state);
+  // Issue 6 (risk engine, protections, richer orders) applies to runs started by this code; a recorded
+  // history of an older run replays without it (test/workflows/replay.test.ts).
+  const riskEngine = wf.patched('risk-engine');
   // Systems added to the config since the last run start fresh; parameters are validated by each system's schema.
   for (const { cfg, impl } of systems.values()) {
     if (state.systems[cfg.id]) continue;
@@ -237,11 +264,21 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     {
       validator: ({ systemId }) => {
         if (!systems.has(systemId)) throw ApplicationFailure.nonRetryable(`systemId: unknown system "${systemId}"`, 'InvalidCommand');
+        refuseWhenHalted();
       },
     },
   );
 
-  wf.setHandler(closeAllUpdate, async (cmd) =>
+  /** Halted passes nothing, a person's close included: set reducing to close positions. */
+  function refuseWhenHalted(): void {
+    if (state.tradingState === 'halted') {
+      throw ApplicationFailure.nonRetryable('account is halted: no order passes; set the trading state to reducing to close positions', 'TradingHaltedError');
+    }
+  }
+
+  wf.setHandler(
+    closeAllUpdate,
+    async (cmd) =>
     lock.runExclusive(async () => {
       wf.log.info('close all requested', { account, by: cmd?.by ?? 'unknown' });
       const outcome = emptyOutcome();
@@ -253,6 +290,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       await recordOutcome(outcome);
       return trades;
     }),
+    { validator: (_cmd) => refuseWhenHalted() },
   );
 
   /** setParams changes only the parameters it names; the others keep their current values. */
@@ -305,12 +343,52 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     },
   );
 
+  // ---- trading state (issue 6): active | reducing | halted ----
+
+  const severity: Record<TradingState, number> = { active: 0, reducing: 1, halted: 2 };
+  /** Control events waiting for the next store write (a protection's change is recorded with its frame). */
+  let unrecordedControl: TradingStateChange[] = [];
+
+  function setTradingState(to: TradingState, by: string, reason: string, source: TradingStateChange['source']): TradingStateChange | null {
+    if (state.tradingState === to) return null;
+    const change: TradingStateChange = { seq: ++state.controlSeq, at: Date.now(), from: state.tradingState, to, by, reason, source };
+    state.tradingState = to;
+    state.tradingStateBy = by;
+    state.tradingStateHistory.push(change);
+    keepLast(state.tradingStateHistory, RISK_HISTORY_KEPT);
+    unrecordedControl.push(change);
+    wf.upsertSearchAttributes([{ key: SA_TRADING_STATE, value: to }]);
+    const line = { account, from: change.from, to, by, reason, source };
+    if (to === 'active') wf.log.info(`trading state ${to}`, line);
+    else wf.log.warn(`trading state ${to}`, line);
+    return change;
+  }
+
+  wf.setHandler(
+    setTradingStateUpdate,
+    async (cmd) => {
+      const { state: to, by, reason } = TradingStateCommandSchema.parse(cmd);
+      // Takes effect at once, even while a frame is in flight: the next risk check sees it.
+      const change = setTradingState(to, by, reason, 'command');
+      if (change) await recordOutcome(emptyOutcome());
+      return change;
+    },
+    {
+      validator: (cmd) => {
+        if (!riskEngine) throw ApplicationFailure.nonRetryable('this run predates trading states; it takes them after its next continue-as-new', 'InvalidCommand');
+        const r = TradingStateCommandSchema.safeParse(cmd);
+        if (!r.success) throw ApplicationFailure.nonRetryable(`invalid trading-state command: ${zodIssues(r.error)}`, 'InvalidCommand');
+      },
+    },
+  );
+
   // ---- queries ----
 
   wf.setHandler(statusQuery, () => ({
     account,
     broker: config.broker,
     status: state.status,
+    tradingState: state.tradingState,
     tradingEnabled: config.tradingEnabled,
     orderSeq: state.orderSeq,
     lastFrames: { ...state.lastFrames },
@@ -328,6 +406,16 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     },
   }));
   wf.setHandler(positionsQuery, () => Object.values(state.positions));
+  wf.setHandler(riskQuery, () => ({
+    tradingState: state.tradingState,
+    limits: config.risk,
+    protections: config.protections,
+    protectionState: state.protection,
+    locks: state.locks.filter((l) => l.until > Date.now()),
+    workingOrders: Object.values(state.workingOrders),
+    lastRefusals: [...state.lastRefusals],
+    tradingStateHistory: [...state.tradingStateHistory],
+  }));
   wf.setHandler(pnlQuery, () => pnlOf(state));
   wf.setHandler(tradesQuery, () => [...state.recentTrades]);
   wf.setHandler(systemsQuery, () => {
@@ -364,7 +452,12 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   }
 
   async function recordOutcome(outcome: SessionOutcome): Promise<void> {
-    if (!outcome.orders.length && !outcome.trades.length && !outcome.systemStates.length && !outcome.equity) return;
+    if (unrecordedControl.length) {
+      outcome.controlEvents = [...(outcome.controlEvents ?? []), ...unrecordedControl];
+      unrecordedControl = [];
+    }
+    const empty = !outcome.orders.length && !outcome.trades.length && !outcome.systemStates.length && !outcome.equity;
+    if (empty && !outcome.refusals?.length && !outcome.controlEvents?.length && !outcome.workingOrders?.length) return;
     await store.recordOutcome(account, outcome);
   }
 
@@ -395,6 +488,63 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     }
   }
 
+  /**
+   * The pre-trade risk checks (issue 6), before any broker call: true when the intent was refused. A
+   * refusal is recorded with the rule and the numbers that refused it; it never takes an order id.
+   */
+  async function refusedByRisk(
+    systemId: string,
+    spec: Pick<OrderRequest, 'symbol' | 'side' | 'quantity' | 'intent'>,
+    frame: { start: number; close: number } | null,
+    outcome: SessionOutcome,
+  ): Promise<boolean> {
+    if (!riskEngine) return false;
+    const intent: IntentToCheck = {
+      systemId,
+      symbol: spec.symbol,
+      side: spec.side,
+      quantity: spec.quantity,
+      intent: spec.intent,
+      price: frame?.close ?? state.lastPrice[spec.symbol] ?? 0,
+    };
+    let verdict = checkIntent(intent, preTradeView(state, Date.now(), null), config.risk);
+    if (verdict.ok && spec.intent === 'open' && config.risk.checkInstrument && config.tradingEnabled) {
+      // Only an entry that passed every other rule costs a broker call for the instrument's details.
+      let instrument: Instrument | null = null;
+      try {
+        instrument = await broker.bounded.getInstrument(spec.symbol);
+      } catch (err) {
+        verdict = { ok: false, rule: 'instrument-closed', detail: `instrument details of ${spec.symbol} unavailable: ${failureMessage(err)}`, numbers: { symbol: spec.symbol } };
+      }
+      if (instrument) verdict = checkIntent(intent, preTradeView(state, Date.now(), instrument), config.risk);
+    }
+    if (verdict.ok) return false;
+    const refusal: RiskRefusal = {
+      refusalId: `${account}-R${String(++state.refusalSeq).padStart(6, '0')}`,
+      systemId,
+      symbol: spec.symbol,
+      side: spec.side,
+      quantity: spec.quantity,
+      intent: spec.intent,
+      rule: verdict.rule,
+      detail: verdict.detail,
+      numbers: verdict.numbers,
+      frameStart: frame?.start ?? null,
+      at: Date.now(),
+    };
+    state.counters.ordersRefused++;
+    state.lastRefusals.push(refusal);
+    keepLast(state.lastRefusals, RISK_HISTORY_KEPT);
+    outcome.refusals = [...(outcome.refusals ?? []), refusal];
+    wf.log.warn('order intent refused by a risk check', { account, systemId, rule: verdict.rule, detail: verdict.detail, intent: spec.intent });
+    return true;
+  }
+
+  function failureMessage(err: unknown): string {
+    const cause = (err as { cause?: { message?: string } }).cause;
+    return cause?.message ?? String(err);
+  }
+
   /** Sends one intent: sequence number, intent recorded before sending, then the broker (or the dry run). */
   async function sendOrder(
     systemId: string,
@@ -419,6 +569,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       frameStart: frame?.start,
     };
     await store.recordOrderIntent(account, record);
+    if (riskEngine) noteOrderSent(state, Date.now());
 
     let report = config.tradingEnabled ? await placeAndSettle(request) : null;
     if (!config.tradingEnabled || report?.status === 'dry-run') {
@@ -470,6 +621,81 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     if (state.recentTrades.length > RECENT_TRADES_KEPT) state.recentTrades.splice(0, state.recentTrades.length - RECENT_TRADES_KEPT);
     outcome.trades.push(trade);
     wf.log.info('trade closed', { account, systemId, positionRef: pos.positionRef, pnl: trade.pnl, reason: trade.exitReason });
+    if (riskEngine) protectAfterTrade(trade);
+  }
+
+  /** Protections after an exit: the stop-loss guard and the per-symbol cooldown after a loss (workflow timers lift them). */
+  function protectAfterTrade(trade: Trade): void {
+    const now = Date.now();
+    const r = onTradeClosed(state.protection ?? initialProtectionState(state.startingBalance, now), { symbol: trade.symbol, pnl: trade.pnl, exitReason: trade.exitReason, closedAt: now }, config.protections);
+    state.protection = r.state;
+    for (const l of r.locks) {
+      state.locks.push(l);
+      wf.log.warn(`protection ${l.kind}: entries locked`, { account, symbol: l.symbol ?? '*', until: new Date(l.until).toISOString(), reason: l.reason });
+    }
+    if (r.locks.length) wakeTimers();
+  }
+
+  /** Protections after each frame's equity mark: a daily-loss or drawdown breach tightens the trading state, never loosens it. */
+  function protectAfterEquity(equity: number): void {
+    const now = Date.now();
+    const r = onEquity(state.protection ?? initialProtectionState(state.startingBalance, now), equity, now, config.protections);
+    state.protection = r.state;
+    const breach = r.breach;
+    if (!breach || severity[breach.action] <= severity[state.tradingState]) return;
+    setTradingState(breach.action, `protection:${breach.protection}`, breach.detail, 'protection');
+    if (breach.protection === 'daily-loss') {
+      state.dailyLossLiftAt = nextUtcMidnight(now);
+      wakeTimers();
+    }
+  }
+
+  /** The order row of a position's protective stop leg (`<ref>-S`). */
+  function stopLeg(pos: Position, status: OrderRecord['status'], frameStart: number | undefined, reason = 'protective stop'): OrderRecord {
+    return {
+      clientOrderId: stopOrderId(pos.positionRef),
+      seq: null,
+      systemId: pos.systemId,
+      symbol: pos.symbol,
+      side: pos.side === 'long' ? 'sell' : 'buy',
+      quantity: pos.quantity,
+      intent: 'close',
+      positionRef: pos.positionRef,
+      stopLevel: pos.stop,
+      status,
+      reason,
+      frameStart,
+    };
+  }
+
+  /**
+   * The durable second step of an entry: entry filled → protective stop placed. A stop the broker refuses,
+   * or that still fails after its retries, leaves the position unprotected, so it is closed at once.
+   */
+  async function protect(systemId: string, pos: Position, frame: Frame, entry: OrderReport, outcome: SessionOutcome): Promise<void> {
+    if (!config.tradingEnabled || entry.status === 'dry-run') {
+      // Dry run: the session's own books hold the stop (settleStop fills it from frames).
+      outcome.orders.push(stopLeg(pos, 'working', frame.start));
+      return;
+    }
+    let failure: string;
+    try {
+      const r = await broker.bounded.placeStop({ account, positionRef: pos.positionRef, symbol: pos.symbol, positionSide: pos.side, quantity: pos.quantity, stopLevel: pos.stop! });
+      if (r.status === 'working') {
+        outcome.orders.push(stopLeg(pos, 'working', frame.start));
+        return;
+      }
+      if (r.status === 'filled' && (await settleStop(systemId, pos, pos.stop!, frame.start, outcome))) return;
+      failure = r.reason ?? `stop ${r.status}`;
+    } catch (err) {
+      failure = failureMessage(err);
+    }
+    wf.log.error('protective stop could not be placed; closing the position', { account, systemId, positionRef: pos.positionRef, stop: pos.stop, reason: failure });
+    outcome.orders.push(stopLeg(pos, 'rejected', frame.start, `protective stop not placed: ${failure}`));
+    const unprotected: Position = { ...pos };
+    delete unprotected.stop;
+    state.positions[systemId] = unprotected;
+    await closePosition(systemId, unprotected, 'stop-failed', frame.start, outcome, frame);
   }
 
   /** The broker's record of a triggered protective stop, booked as a trade; false if the stop has not filled. */
@@ -516,15 +742,15 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   }
 
   async function closePosition(systemId: string, pos: Position, reason: ExitReason, at: number, outcome: SessionOutcome, frame?: Frame): Promise<Trade | null> {
-    const report = await sendOrder(
-      systemId,
-      { symbol: pos.symbol, side: pos.side === 'long' ? 'sell' : 'buy', quantity: pos.quantity, intent: 'close', positionRef: pos.positionRef },
-      frame ?? null,
-      outcome,
-    );
+    const spec = { symbol: pos.symbol, side: pos.side === 'long' ? ('sell' as const) : ('buy' as const), quantity: pos.quantity, intent: 'close' as const, positionRef: pos.positionRef };
+    // No await at all without the risk engine: an extra microtask would reorder commands of recorded histories.
+    if (riskEngine && (await refusedByRisk(systemId, spec, frame ?? null, outcome))) return null;
+    const report = await sendOrder(systemId, spec, frame ?? null, outcome);
     if (report && (report.status === 'filled' || report.status === 'dry-run')) {
       const trade = closeTrade(pos, { clientOrderId: report.clientOrderId, price: report.fillPrice, at, reason });
       bookTrade(systemId, pos, trade, outcome);
+      // The other leg of the bracket: closing the position ends its protective stop at the broker.
+      if (riskEngine && pos.stop !== undefined) outcome.orders.push(stopLeg(pos, 'cancelled', frame?.start, `protective stop cancelled: position closed (${reason})`));
       return trade;
     }
     // The broker may have closed it already through the protective stop.
@@ -536,32 +762,123 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   }
 
   async function openPosition(systemId: string, decision: Decision, frame: Frame, outcome: SessionOutcome): Promise<void> {
-    const side = decision.action === 'buy' ? 'buy' : 'sell';
-    const report = await sendOrder(
-      systemId,
-      { symbol: frame.symbol, side, quantity: decision.quantity, intent: 'open', ...(decision.stop !== undefined ? { stopLevel: decision.stop } : {}) },
-      frame,
-      outcome,
-    );
+    const side: OrderRequest['side'] = decision.action === 'buy' ? 'buy' : 'sell';
+    // Runs older than the risk engine attach the stop to the entry; newer ones place it as a step of its own.
+    const attachStop = !riskEngine && decision.stop !== undefined;
+    const spec = { symbol: frame.symbol, side, quantity: decision.quantity, intent: 'open' as const, ...(attachStop ? { stopLevel: decision.stop } : {}) };
+    if (riskEngine && (await refusedByRisk(systemId, spec, frame, outcome))) return;
+    const report = await sendOrder(systemId, spec, frame, outcome);
     if (!report || (report.status !== 'filled' && report.status !== 'dry-run')) return;
+    const posSide = side === 'buy' ? 'long' : 'short';
     const pos: Position = {
       positionRef: report.clientOrderId,
       systemId,
       symbol: frame.symbol,
-      side: side === 'buy' ? 'long' : 'short',
+      side: posSide,
       quantity: report.filledQuantity,
       entryPrice: report.fillPrice,
       ...(decision.stop !== undefined ? { stop: decision.stop } : {}),
+      ...(riskEngine && decision.takeProfit !== undefined ? { takeProfit: decision.takeProfit } : {}),
+      ...(riskEngine && decision.trailingStop !== undefined
+        ? { trailing: { distance: decision.trailingStop, level: initialTrailLevel(posSide, report.fillPrice, decision.trailingStop) } }
+        : {}),
       openedAt: frame.start,
     };
     state.positions[systemId] = pos;
     outcome.openedPositions.push(pos);
+    if (riskEngine && pos.stop !== undefined) await protect(systemId, pos, frame, report, outcome);
+  }
+
+  // ---- working orders: limit and stop entries, emulated from frames ----
+
+  function recordWorking(wo: WorkingOrder, status: WorkingOrderRecord['status'], outcome: SessionOutcome, clientOrderId?: string) {
+    outcome.workingOrders = [...(outcome.workingOrders ?? []), { ...wo, status, ...(clientOrderId ? { clientOrderId } : {}) }];
+  }
+
+  function endWorking(systemId: string, status: 'expired' | 'cancelled', outcome: SessionOutcome, why: string): void {
+    const wo = state.workingOrders[systemId];
+    if (!wo) return;
+    delete state.workingOrders[systemId];
+    recordWorking(wo, status, outcome);
+    wf.log.info(`working order ${status}`, { account, systemId, ref: wo.ref, type: wo.type, price: wo.price, why });
+  }
+
+  function placeWorking(systemId: string, d: Decision, entry: { type: 'limit' | 'stop'; price: number; expiresAfterMs?: number }, frame: Frame, outcome: SessionOutcome): void {
+    endWorking(systemId, 'cancelled', outcome, 'replaced by a new entry order');
+    const wo: WorkingOrder = {
+      ref: workingOrderRef(account, ++state.workingSeq),
+      systemId,
+      symbol: frame.symbol,
+      side: d.action === 'buy' ? 'buy' : 'sell',
+      quantity: d.quantity,
+      type: entry.type,
+      price: entry.price,
+      ...(d.stop !== undefined ? { stop: d.stop } : {}),
+      ...(d.takeProfit !== undefined ? { takeProfit: d.takeProfit } : {}),
+      ...(d.trailingStop !== undefined ? { trailingStop: d.trailingStop } : {}),
+      createdAt: frame.start,
+      ...(entry.expiresAfterMs !== undefined ? { expiresAt: workingOrderExpiresAt(frame.start, timeframeMs(frame.timeframe), entry.expiresAfterMs) } : {}),
+    };
+    state.workingOrders[systemId] = wo;
+    recordWorking(wo, 'working', outcome);
+    wf.log.info('working order placed', { account, systemId, ref: wo.ref, type: wo.type, side: wo.side, price: wo.price });
+    wakeTimers();
+  }
+
+  /** A working order on this frame: expired ones are dropped, triggered ones enter at market. */
+  async function workOrder(systemId: string, frame: Frame, outcome: SessionOutcome): Promise<void> {
+    const wo = state.workingOrders[systemId];
+    if (!wo || state.positions[systemId]) return;
+    if (workingOrderExpired(wo, frame.start + timeframeMs(frame.timeframe))) {
+      endWorking(systemId, 'expired', outcome, 'expired before this frame');
+      return;
+    }
+    if (!workingOrderTriggered(wo, frame)) return;
+    delete state.workingOrders[systemId];
+    if (state.status === 'paused') {
+      state.counters.entriesSkippedWhilePaused++;
+      recordWorking(wo, 'cancelled', outcome);
+      wf.log.info('triggered entry skipped: session paused', { account, systemId, ref: wo.ref });
+      return;
+    }
+    const decision: Decision = {
+      action: wo.side,
+      quantity: wo.quantity,
+      ...(wo.stop !== undefined ? { stop: wo.stop } : {}),
+      ...(wo.takeProfit !== undefined ? { takeProfit: wo.takeProfit } : {}),
+      ...(wo.trailingStop !== undefined ? { trailingStop: wo.trailingStop } : {}),
+    };
+    await openPosition(systemId, decision, frame, outcome);
+    // Read again: openPosition changed the positions (TS keeps the narrowing from before the await).
+    const opened = (state.positions as Record<string, Position | undefined>)[systemId];
+    recordWorking(wo, 'triggered', outcome, opened?.positionRef);
+  }
+
+  /** Emulated exits (take-profit, trailing stop) on frames after the entry's; the trailing level moves after the check. */
+  async function emulatedExits(systemId: string, frame: Frame, outcome: SessionOutcome): Promise<void> {
+    const pos = state.positions[systemId];
+    if (!pos || frame.start <= pos.openedAt) return;
+    const exit = emulatedExitHit(pos, frame);
+    if (exit) {
+      await closePosition(systemId, pos, exit.kind, frame.start, outcome, frame);
+      return;
+    }
+    const level = trailAfter(pos, frame);
+    if (pos.trailing && level !== undefined) state.positions[systemId] = { ...pos, trailing: { ...pos.trailing, level } };
   }
 
   function validDecision(d: Decision): string | null {
     if (!['none', 'buy', 'sell', 'close'].includes(d.action)) return `unknown action ${String(d.action)}`;
     if ((d.action === 'buy' || d.action === 'sell') && !(Number.isFinite(d.quantity) && d.quantity > 0)) return `quantity ${d.quantity} is not a positive number`;
     if (d.stop !== undefined && !(Number.isFinite(d.stop) && d.stop > 0)) return `stop ${d.stop} is not a positive price`;
+    if (d.takeProfit !== undefined && !(Number.isFinite(d.takeProfit) && d.takeProfit > 0)) return `takeProfit ${d.takeProfit} is not a positive price`;
+    if (d.trailingStop !== undefined && !(Number.isFinite(d.trailingStop) && d.trailingStop > 0)) return `trailingStop ${d.trailingStop} is not a positive distance`;
+    const e = d.entry;
+    if (e !== undefined && e.type !== 'market') {
+      if (e.type !== 'limit' && e.type !== 'stop') return `entry.type ${String((e as { type: unknown }).type)} is not market, limit or stop`;
+      if (!(Number.isFinite(e.price) && e.price > 0)) return `entry.price ${e.price} is not a positive price`;
+      if (e.expiresAfterMs !== undefined && !(Number.isFinite(e.expiresAfterMs) && e.expiresAfterMs > 0)) return `entry.expiresAfterMs ${e.expiresAfterMs} is not a positive duration`;
+    }
     return null;
   }
 
@@ -569,6 +886,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     const pos = state.positions[systemId];
     if (decision.action === 'none') return;
     if (decision.action === 'close') {
+      if (riskEngine) endWorking(systemId, 'cancelled', outcome, 'the system closed');
       if (pos) await closePosition(systemId, pos, 'signal', frame.start, outcome, frame);
       return;
     }
@@ -579,6 +897,11 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       // Paused: exits and stops work, new entries do not.
       state.counters.entriesSkippedWhilePaused++;
       wf.log.info('entry skipped: session paused', { account, systemId, action: decision.action });
+      return;
+    }
+    const entry = riskEngine ? decision.entry : undefined;
+    if (entry && entry.type !== 'market') {
+      placeWorking(systemId, decision, entry, frame, outcome);
       return;
     }
     await openPosition(systemId, decision, frame, outcome);
@@ -597,6 +920,10 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       if (pos) {
         const hit = stopTouched(pos, frame);
         if (hit.touched) await settleStop(cfg.id, pos, hit.price, frame.start, outcome);
+      }
+      if (riskEngine) {
+        await emulatedExits(cfg.id, frame, outcome);
+        await workOrder(cfg.id, frame, outcome);
       }
       let decision: Decision = NO_DECISION;
       try {
@@ -634,6 +961,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       unrealisedPnl: round8(pnl.unrealised),
       equity: round8(state.startingBalance + pnl.total),
     };
+    if (riskEngine) protectAfterEquity(outcome.equity.equity);
     await recordOutcome(outcome);
     // Only now is the frame done: `lastFrames` (what status shows and feeders wait on) means processed and stored.
     state.lastFrames[key] = frame.start;
@@ -734,12 +1062,86 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     return report;
   }
 
+  // ---- timers (issue 6): lock expiry, the daily-loss lift, order expiry, flatten at session close ----
+  // Deadlines live in state and this loop waits on workflow timers, so a crash or a continue-as-new
+  // neither resets nor loses them.
+
+  let timersChanged = false;
+  let stopping = false;
+  function wakeTimers(): void {
+    timersChanged = true;
+  }
+
+  /** Working orders expire on the frames (parity with the backtester); this backstop also ends one when no frame comes. */
+  function workingBackstop(wo: WorkingOrder): number | null {
+    if (wo.expiresAt === undefined) return null;
+    const { cfg } = systems.get(wo.systemId) ?? {};
+    return wo.expiresAt + (cfg ? timeframeMs(cfg.timeframe) : 0);
+  }
+
+  function nextDeadline(): number | null {
+    const times: number[] = state.locks.map((l) => l.until);
+    if (state.dailyLossLiftAt !== null) times.push(state.dailyLossLiftAt);
+    if (state.nextFlattenAt !== null) times.push(state.nextFlattenAt);
+    for (const wo of Object.values(state.workingOrders)) {
+      const at = workingBackstop(wo);
+      if (at !== null) times.push(at);
+    }
+    return times.length ? Math.min(...times) : null;
+  }
+
+  async function fireDueTimers(): Promise<void> {
+    const now = Date.now();
+    const outcome = emptyOutcome();
+    for (const l of state.locks.filter((x) => x.until <= now)) wf.log.info(`protection ${l.kind} lifted`, { account, symbol: l.symbol ?? '*', reason: l.reason });
+    state.locks = state.locks.filter((l) => l.until > now);
+    if (state.dailyLossLiftAt !== null && now >= state.dailyLossLiftAt) {
+      state.dailyLossLiftAt = null;
+      // Only a state this protection set is lifted; a person's halt or a drawdown breach stays.
+      if (state.tradingStateBy === 'protection:daily-loss') setTradingState('active', 'protection:daily-loss', 'new UTC day: the daily loss limit starts afresh', 'protection');
+    }
+    for (const wo of Object.values(state.workingOrders)) {
+      const at = workingBackstop(wo);
+      if (at !== null && now >= at) endWorking(wo.systemId, 'expired', outcome, 'expired (no frame reached it in time)');
+    }
+    if (state.nextFlattenAt !== null && now >= state.nextFlattenAt) {
+      state.nextFlattenAt = config.schedule.flattenAt ? nextCleanTime(now, config.schedule.flattenAt) : null;
+      await flattenAtSessionClose(now, outcome);
+    }
+    await recordOutcome(outcome);
+  }
+
+  /** The trading day's end: every working order cancelled, every position closed, entries locked until reopenAt. */
+  async function flattenAtSessionClose(now: number, outcome: SessionOutcome): Promise<void> {
+    wf.log.info('session close: flattening the account', { account, flattenAt: config.schedule.flattenAt ?? '', positions: Object.keys(state.positions).length });
+    for (const id of Object.keys(state.workingOrders)) endWorking(id, 'cancelled', outcome, 'session close');
+    for (const [systemId, pos] of Object.entries(state.positions)) await closePosition(systemId, pos, 'session-close', lastFrameOf(systemId), outcome);
+    const reopenAt = config.schedule.reopenAt;
+    if (reopenAt) {
+      state.locks.push({ id: `session-closed:*:${now}`, kind: 'session-closed', since: now, until: nextCleanTime(now, reopenAt), reason: `entries closed from ${config.schedule.flattenAt} to ${reopenAt} UTC` });
+    }
+  }
+
+  async function runTimers(): Promise<void> {
+    while (!stopping) {
+      timersChanged = false;
+      const next = nextDeadline();
+      const wait = next === null ? undefined : next - Date.now();
+      if (wait === undefined || wait > 0) {
+        // true: a deadline was added or the run is ending; false: the timer fired.
+        if (await wf.condition(() => timersChanged || stopping, wait)) continue;
+      }
+      await lock.runExclusive(fireDueTimers);
+    }
+  }
+
   // ---- lifecycle ----
 
   wf.upsertSearchAttributes([
     { key: SA_ACCOUNT, value: account },
     { key: SA_BROKER, value: config.broker },
     { key: SA_STATUS, value: state.status },
+    ...(riskEngine ? [{ key: SA_TRADING_STATE, value: state.tradingState }] : []),
   ]);
 
   if (!input.carried) {
@@ -755,11 +1157,21 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     if (config.tradingEnabled) state.startingBalance = (await broker.reads.getAccount(account)).balance;
     wf.log.info('session started', { account, broker: config.broker, tradingEnabled: config.tradingEnabled, systems: config.systems.length });
   } else {
+    // A run carried from code older than the account's latest migrations migrates its schema first.
+    if (riskEngine) await store.prepareAccount(account);
     wf.log.info('session continued', { account, run: state.runs, queuedFrames: queue.length });
   }
   // On every start and after every continue-as-new, the broker's view is adopted before any decision.
   if (config.tradingEnabled && wf.patched('reconcile-on-start')) {
     await lock.runExclusive(() => reconcile(input.carried ? 'continue-as-new' : 'session start'));
+  }
+
+  let timers: Promise<void> | null = null;
+  if (riskEngine) {
+    state.protection ??= initialProtectionState(state.startingBalance, Date.now());
+    const flattenAt = config.schedule.flattenAt;
+    state.nextFlattenAt = flattenAt ? (state.nextFlattenAt ?? nextCleanTime(Date.now(), flattenAt)) : null;
+    timers = runTimers();
   }
 
   const cleanAt = nextCleanTime(Date.now(), config.dailyCleanTime);
@@ -774,7 +1186,13 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     }
   }
 
-  // Invariant 4: let in-flight updates finish, then carry everything forward.
+  // Invariant 4: let in-flight updates and timer work finish, then carry everything forward.
+  if (timers) {
+    await lock.runExclusive(() => {
+      stopping = true;
+    });
+    await timers;
+  }
   await wf.condition(wf.allHandlersFinished);
   wf.log.info('continuing as new', { account, reason: wf.workflowInfo().continueAsNewSuggested ? 'history size' : 'daily clean time' });
   const carried: SessionState = { ...state, pendingFrames: queue.splice(0) };

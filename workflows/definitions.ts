@@ -36,6 +36,8 @@ export interface SessionCounters {
   ordersUnknown: number;
   entriesSkippedWhilePaused: number;
   reconciliationDrifts: number;
+  /** Order intents the risk engine refused before any broker call. */
+  ordersRefused: number;
 }
 
 export interface StatusView {

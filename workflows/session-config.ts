@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { TimeframeSchema } from '../market/timeframe';
+import { RiskLimitsSchema } from '../risk/limits';
+import { ProtectionsConfigSchema } from '../risk/protections';
 
 export const AccountIdSchema = z
   .string()
@@ -24,6 +26,22 @@ export const SystemConfigSchema = z
   .strict();
 export type SystemConfig = z.infer<typeof SystemConfigSchema>;
 
+/**
+ * The trading day's end (UTC): at `flattenAt` every position is closed (exit reason `session-close`);
+ * with `reopenAt`, entries stay locked until then.
+ */
+export const ScheduleSchema = z
+  .object({
+    flattenAt: ClockTimeSchema.optional(),
+    reopenAt: ClockTimeSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.reopenAt === undefined || s.flattenAt !== undefined, {
+    path: ['reopenAt'],
+    message: 'reopenAt needs flattenAt (entries reopen after a flatten)',
+  });
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
 export const SessionConfigSchema = z
   .object({
     account: AccountIdSchema,
@@ -32,6 +50,10 @@ export const SessionConfigSchema = z
     tradingEnabled: z.boolean(),
     dailyCleanTime: ClockTimeSchema.default('23:45'),
     systems: z.array(SystemConfigSchema).min(1, 'a session needs at least one trading system'),
+    /** Pre-trade risk limits (risk/limits.ts); every order intent passes them before any broker call. */
+    risk: RiskLimitsSchema.default({}),
+    protections: ProtectionsConfigSchema,
+    schedule: ScheduleSchema.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -10,6 +10,11 @@ import type { SystemState } from '../systems/types';
 import type { PnlView, SessionCounters, SessionStatus } from './definitions';
 import type { ReconciliationReport, UnsettledOrder } from './reconciliation';
 import type { BrokerPosition } from '../brokers/adapter';
+import type { TradingState, TradingStateChange } from '../risk/trading-state';
+import type { ProtectionLock } from '../risk/locks';
+import type { ProtectionState } from '../risk/protections';
+import type { WorkingOrder } from '../trading/working-order';
+import type { RiskRefusal } from './risk-view';
 
 export interface SystemRuntime {
   params: Record<string, unknown>;
@@ -38,6 +43,52 @@ export interface SessionState {
   foreignPositions: BrokerPosition[];
   lastReconciliation: ReconciliationReport | null;
   runs: number;
+  // ---- risk engine (issue 6); absent in state carried from older runs, filled by normaliseRiskState ----
+  tradingState: TradingState;
+  /** Last trading-state changes, newest last (at most RISK_HISTORY_KEPT). */
+  tradingStateHistory: TradingStateChange[];
+  /** Who set the current trading state: a protection lifts only a state it set itself. */
+  tradingStateBy: string;
+  controlSeq: number;
+  refusalSeq: number;
+  lastRefusals: RiskRefusal[];
+  /** Workflow times of orders sent in the last minute (the max-orders-per-minute rule). */
+  recentOrderTimes: number[];
+  locks: ProtectionLock[];
+  protection: ProtectionState | null;
+  /** When a daily-loss state is lifted (next UTC midnight after the breach); null when none is pending. */
+  dailyLossLiftAt: number | null;
+  /** Next flatten-at-session-close instant; null when the schedule has none. */
+  nextFlattenAt: number | null;
+  /** Emulated limit/stop entries waiting for a frame, by system id (at most one per system). */
+  workingOrders: Record<string, WorkingOrder>;
+  workingSeq: number;
+}
+
+export const RISK_HISTORY_KEPT = 50;
+
+/** Fills the risk-engine fields of a state carried from a run older than the risk engine. */
+export function normaliseRiskState(s: SessionState): SessionState {
+  s.tradingState ??= 'active';
+  s.tradingStateHistory ??= [];
+  s.tradingStateBy ??= '';
+  s.controlSeq ??= 0;
+  s.refusalSeq ??= 0;
+  s.lastRefusals ??= [];
+  s.recentOrderTimes ??= [];
+  s.locks ??= [];
+  s.protection ??= null;
+  s.dailyLossLiftAt ??= null;
+  s.nextFlattenAt ??= null;
+  s.workingOrders ??= {};
+  s.workingSeq ??= 0;
+  s.counters.ordersRefused ??= 0;
+  return s;
+}
+
+/** Keeps the newest `max` entries of a list carried in state. */
+export function keepLast<T>(list: T[], max: number): void {
+  if (list.length > max) list.splice(0, list.length - max);
 }
 
 export const RECENT_TRADES_KEPT = 200;
@@ -54,6 +105,7 @@ export function emptyCounters(): SessionCounters {
     ordersUnknown: 0,
     entriesSkippedWhilePaused: 0,
     reconciliationDrifts: 0,
+    ordersRefused: 0,
   };
 }
 
@@ -75,6 +127,19 @@ export function initialSessionState(): SessionState {
     foreignPositions: [],
     lastReconciliation: null,
     runs: 0,
+    tradingState: 'active',
+    tradingStateHistory: [],
+    tradingStateBy: '',
+    controlSeq: 0,
+    refusalSeq: 0,
+    lastRefusals: [],
+    recentOrderTimes: [],
+    locks: [],
+    protection: null,
+    dailyLossLiftAt: null,
+    nextFlattenAt: null,
+    workingOrders: {},
+    workingSeq: 0,
   };
 }
 

@@ -6,7 +6,13 @@ export async function accountRows(pool: Pool, account: string) {
   const db = accountSchema(account);
   const q = async (sql: string, args: unknown[] = []) => (await pool.query(sql, args))[0] as any[];
   const orders = await q(
-    `SELECT client_order_id, seq, side, intent, position_ref, status, fill_price, stop_level FROM \`${db}\`.orders ORDER BY filled_at, seq IS NOT NULL, seq, client_order_id`,
+    `SELECT client_order_id, seq, side, intent, position_ref, status, fill_price, stop_level FROM \`${db}\`.orders
+     -- executed orders only: a protective stop leg that never filled (working, cancelled, refused) is in stopLegs
+     WHERE NOT (seq IS NULL AND status <> 'filled')
+     ORDER BY filled_at, seq IS NOT NULL, seq, client_order_id`,
+  );
+  const stopLegs = await q(
+    `SELECT client_order_id, position_ref, status, stop_level, reason FROM \`${db}\`.orders WHERE seq IS NULL ORDER BY client_order_id`,
   );
   const trades = await q(
     `SELECT position_ref, exit_client_order_id, side, quantity, entry_price, exit_price, pnl, exit_reason FROM \`${db}\`.trades ORDER BY closed_at, position_ref`,
@@ -21,7 +27,7 @@ export async function accountRows(pool: Pool, account: string) {
     `SELECT position_ref, side, quantity, entry_price FROM maopaper.positions WHERE account = ? AND status = 'open' ORDER BY position_ref`,
     [account],
   );
-  return { orders, trades, positions, fills, paperOrders, paperOpen };
+  return { orders, stopLegs, trades, positions, fills, paperOrders, paperOpen };
 }
 
 /** Rows with the account id stripped out of order ids, so two accounts' runs compare equal. */
