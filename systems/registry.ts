@@ -1,9 +1,13 @@
 import type { TradingSystem } from './types';
+import { channelBreakout } from './channel-breakout';
 import { maCrossover } from './ma-crossover';
+import { scripted } from './scripted';
 
 /** Every trading system, by name. A constant: adding a system means adding a line here. */
 const SYSTEMS: Readonly<Record<string, TradingSystem>> = Object.freeze({
   [maCrossover.name]: maCrossover,
+  [channelBreakout.name]: channelBreakout,
+  [scripted.name]: scripted,
 });
 
 /** A system name that is not in the registry: a configuration or input error, never retried. */
