@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import { EMA, getAverage } from 'trading-signals';
-import type { Decision, DecisionInput, DecisionOutput, PortfolioView, TradingSystem } from './types';
+import { NO_DECISION, type Decision, type DecisionInput, type DecisionOutput, type PortfolioView, type TradingSystem } from './types';
+import { builtFor, pushClose, rebuildAverages, type WindowAverages } from './window-averages';
+
+export { windowLength } from './window-averages';
 
 /**
  * Moving-average crossover with a protective stop.
  *
  * Fast MA crosses above slow MA → be long; crosses below → be short (or flat when shorting is
  * not allowed). The stop sits `stopDistancePct` percent beyond the close of the signal frame.
- * Averages come from `trading-signals`, rebuilt from the closes window on every frame.
+ * The averages are trading-signals' values over the closes window, kept as running values in the state
+ * (`window-averages.ts`): O(1) per frame, because the backtester runs this a million times.
  */
 
 export const MaCrossoverParamsSchema = z
@@ -34,10 +37,12 @@ export type MaCrossoverParams = z.infer<typeof MaCrossoverParamsSchema>;
 
 export type MaRelation = 'above' | 'below';
 
-/** JSON-serialisable: carried across continue-as-new and snapshotted. */
-export type MaCrossoverState = {
-  /** The most recent closes, oldest first, at most `windowLength(params)` of them. */
-  closes: number[];
+/**
+ * JSON-serialisable: carried across continue-as-new and snapshotted. Bounded: at most
+ * `windowLength(params)` closes. A state of the previous shape (`closes` oldest first, no running values)
+ * is still accepted: the running values are rebuilt from its closes, as they are after a parameter change.
+ */
+export type MaCrossoverState = WindowAverages & {
   /** Fast vs slow on the last frame where they differed; null until the slow average is stable. */
   relation: MaRelation | null;
   /** Averages of the last frame, for status queries; null while warming up. */
@@ -45,24 +50,10 @@ export type MaCrossoverState = {
   slow: number | null;
 };
 
-/**
- * How many closes the state keeps. An SMA needs exactly `slowPeriod`. An EMA is recursive, so it
- * is rebuilt from a longer window (4 × slowPeriod leaves the seed a weight of about e^-8).
- */
-export function windowLength(p: Pick<MaCrossoverParams, 'slowPeriod' | 'maType'>): number {
-  return p.maType === 'ema' ? 4 * p.slowPeriod : p.slowPeriod;
-}
+/** What a running session may carry from before the running averages: closes oldest first, nothing else. */
+type LegacyMaCrossoverState = Pick<MaCrossoverState, 'closes' | 'relation' | 'fast' | 'slow'>;
 
-function average(type: MaCrossoverParams['maType'], period: number, closes: readonly number[]): number | null {
-  if (type === 'sma') {
-    // trading-signals' own average over the last `period` closes: the value its SMA class gives, without
-    // building an indicator object every frame (the backtester runs this a million times).
-    return closes.length >= period ? getAverage(closes.slice(-period)) : null;
-  }
-  const ma = new EMA(period);
-  for (const c of closes) ma.add(c);
-  return ma.isStable ? ma.getResult() : null;
-}
+const WARMING_UP: Decision = Object.freeze({ action: 'none', quantity: 0, reason: 'warming up' }) as Decision;
 
 function roundPrice(x: number): number {
   return Math.round(x * 1e8) / 1e8;
@@ -105,25 +96,35 @@ export const maCrossover: TradingSystem<MaCrossoverParams, MaCrossoverState> = O
   description: 'Moving-average crossover (SMA or EMA) with a percentage stop; long and optionally short.',
   paramsSchema: MaCrossoverParamsSchema,
 
-  initialState(): MaCrossoverState {
-    return { closes: [], relation: null, fast: null, slow: null };
+  initialState(params: MaCrossoverParams): MaCrossoverState {
+    return { ...rebuildAverages({ closes: [] }, params), relation: null, fast: null, slow: null };
   },
 
+  /**
+   * Updates the state it is given IN PLACE and returns it (a new object only when the state was built
+   * for other parameters or is of the previous shape). Both callers replace their state with `out.state`
+   * and keep no other reference to it: the workflow (`rt.state = out.state`; queries, snapshots and
+   * continue-as-new serialise it before the next frame) and the backtester. Nothing below can throw
+   * between the first write and the return, so a half-updated state is never left behind.
+   */
   decide({ frame, portfolio, params, state }: DecisionInput<MaCrossoverParams, MaCrossoverState>): DecisionOutput<MaCrossoverState> {
-    const closes = [...state.closes, frame.close].slice(-windowLength(params));
-    const fast = average(params.maType, params.fastPeriod, closes);
-    const slow = average(params.maType, params.slowPeriod, closes);
-
+    const s: MaCrossoverState = builtFor(state, params) ? state : migrated(state, params);
+    const before = s.relation;
+    pushClose(s, frame.close, s);
+    const { fast, slow } = s;
     if (fast === null || slow === null) {
-      return { decision: { action: 'none', quantity: 0, reason: 'warming up' }, state: { closes, relation: null, fast, slow } };
+      s.relation = null;
+      return { decision: WARMING_UP, state: s };
     }
-
     // Equal averages are not a cross: the previous relation stands until they part.
-    const now: MaRelation | null = fast > slow ? 'above' : fast < slow ? 'below' : state.relation;
-    const next: MaCrossoverState = { closes, relation: now, fast, slow };
-    if (state.relation === null || now === null || now === state.relation) {
-      return { decision: { action: 'none', quantity: 0 }, state: next };
-    }
-    return { decision: signal(now, frame.close, params, portfolio), state: next };
+    const now: MaRelation | null = fast > slow ? 'above' : fast < slow ? 'below' : before;
+    s.relation = now;
+    if (before === null || now === null || now === before) return { decision: NO_DECISION, state: s };
+    return { decision: signal(now, frame.close, params, portfolio), state: s };
   },
 });
+
+/** A state built for other parameters, or of the previous shape: the running values rebuilt from its closes. */
+function migrated(state: MaCrossoverState | LegacyMaCrossoverState, params: MaCrossoverParams): MaCrossoverState {
+  return { ...rebuildAverages(state, params), relation: state.relation, fast: state.fast, slow: state.slow };
+}

@@ -8,6 +8,7 @@ import {
   type PositionView,
   maCrossover,
 } from '../../systems';
+import { linearCloses } from '../../systems/window-averages';
 
 // The typings of trading-signals sit behind its `exports` map (see systems/ma-crossover.ts).
 import { SMA } from 'trading-signals';
@@ -56,7 +57,8 @@ describe('ma-crossover decide', () => {
     const { decisions, state } = run(SERIES, params());
     expect(decisions.slice(0, 3).every((d) => d.decision.reason === 'warming up')).toBe(true);
     expect(decisions[3].decision).toEqual({ action: 'none', quantity: 0 });
-    expect(state).toEqual({ closes: [14, 12, 8, 6], relation: 'below', fast: 7, slow: 10 });
+    expect(linearCloses(state)).toEqual([14, 12, 8, 6]);
+    expect(state).toMatchObject({ relation: 'below', fast: 7, slow: 10 });
   });
 
   it('uses trading-signals averages', () => {
@@ -126,12 +128,22 @@ describe('ma-crossover decide', () => {
     expect(long.state.closes).toHaveLength(16);
   });
 
-  it('does not mutate the input state', () => {
+  it('updates the state it is given in place and returns it (callers keep only out.state)', () => {
     const p = params();
     const state = run(SERIES.slice(0, 5), p).state;
+    const out = maCrossover.decide({ frame: frame(5, 99), portfolio: { position: null, realisedPnl: 0 }, params: p, state });
+    expect(out.state).toBe(state);
+    expect(linearCloses(state)).toEqual([10, 10, 9, 99]);
+  });
+
+  it('leaves a state built for other parameters as it was and returns a rebuilt one', () => {
+    const state = run(SERIES.slice(0, 5), params()).state;
     const before = JSON.stringify(state);
-    maCrossover.decide({ frame: frame(5, 99), portfolio: { position: null, realisedPnl: 0 }, params: p, state });
+    const out = maCrossover.decide({ frame: frame(5, 99), portfolio: { position: null, realisedPnl: 0 }, params: params({ fastPeriod: 3 }), state });
     expect(JSON.stringify(state)).toBe(before);
+    expect(out.state).not.toBe(state);
+    expect(out.state.builtFor).toEqual({ maType: 'sma', fastPeriod: 3, slowPeriod: 4 });
+    expect(out.state.fast).toBe((10 + 9 + 99) / 3);
   });
 
   it.each(['sma', 'ema'] as const)('a JSON round-trip of the state gives identical later decisions (%s)', (maType) => {
