@@ -2,16 +2,24 @@
  * The backtester: the very `systems/` code a live AccountSession runs, over a series of frames, with the
  * paper venue's fill model. Pure and synchronous: no I/O, no clock, no randomness.
  *
- * On each bar, exactly as `workflows/account-session.ts` with the paper broker:
- *   1. an open position whose protective stop the bar reached is closed by the venue at
- *      `stopFillPrice` (the stop, or the open when the market gapped through it, less slippage);
- *   2. the system decides on the bar (a throw or an invalid decision is counted and means "none");
- *   3. buy = be long, sell = be short (an opposite position is closed first: a reversal), close = be
- *      flat; market orders fill at the bar's close ± half the spread + slippage (`marketFillPrice`), and
- *      the venue rejects an entry whose stop is on the wrong side of its fill price;
- *   4. equity is marked at the bar's close: balance + realised + unrealised, rounded like the DECIMAL columns.
- * Order ids, position refs and trade rows are built as the session builds them, so a backtest's trades
- * equal the rows a live paper session leaves in `mt_<account>.trades`.
+ * On each bar, exactly as `workflows/account-session.ts` with the paper broker (spec: "Per-frame order"):
+ *   1. an open position whose protective stop the bar reached is closed by the venue at `stopFillPrice`
+ *      (the stop, or the open when the market gapped through it, less slippage); else an emulated exit
+ *      the bar reached (`emulatedExitHit`: trailing stop, then take-profit) closes it with a market order
+ *      at the bar's close; else the trailing level moves (`trailAfter`);
+ *   2. flat with a working limit/stop entry: dropped when expired at the bar's end, else, if the bar
+ *      reached its price, it goes as a market entry at the bar's close with its stop, take-profit, trail;
+ *   3. the system decides on the bar (a throw or an invalid decision is counted and means "none");
+ *      buy = be long, sell = be short (an opposite position is closed first: a reversal), close = be flat
+ *      (and cancels a working entry); a limit/stop entry replaces the working one, a market entry fills
+ *      at the bar's close ± half the spread + slippage (`marketFillPrice`);
+ *   4. an entry goes without its stop; once filled the stop is placed, and the venue refuses one on the
+ *      wrong side of its quote (long: stop ≥ bid; short: stop ≤ ask), so the position is closed at once
+ *      at market, reason `stop-failed`. A trailing stop starts `distance` from the fill;
+ *   5. equity is marked at the bar's close: balance + realised + unrealised, rounded like the DECIMAL columns.
+ * Order ids, position refs and trade rows are built as the session builds them (every market order takes
+ * the next sequence number; a working entry has its own `W` ref and takes a sequence number only when it
+ * triggers), so a backtest's trades equal the rows a live paper session leaves in `mt_<account>.trades`.
  */
 import { stopOrderId, type OrderSide } from '../brokers/adapter';
 import { PaperConfigSchema, type PaperConfig } from '../brokers/paper/config';
@@ -19,12 +27,15 @@ import { marketFillPrice, stopFillPrice } from '../brokers/paper/fill-model';
 import type { Frame } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
 import { getSystem, validateParams } from '../systems/registry';
-import { NO_DECISION, type Decision, type PortfolioView } from '../systems/types';
+import { NO_DECISION, type Decision, type EntryOrder, type PortfolioView } from '../systems/types';
+import { decisionProblem } from '../trading/decision-check';
+import { emulatedExitHit, initialTrailLevel, trailAfter } from '../trading/exits';
 import { clientOrderIdFor } from '../trading/order';
 import { unrealisedPnl, type Position } from '../trading/position';
 import { closeTrade, round8, type ExitReason, type Trade } from '../trading/trade';
+import { workingOrderExpired, workingOrderFor, workingOrderRef, workingOrderTriggered } from '../trading/working-order';
 import { computeStats } from './stats';
-import type { BacktestOptions, BacktestOrder, BacktestResult, EquityPoint } from './types';
+import type { BacktestOptions, BacktestOrder, BacktestOrderKind, BacktestResult, BacktestWorkingOrder, EquityPoint } from './types';
 
 /** The frames cannot be backtested as given (mixed streams, out of order, empty symbol). Never retried. */
 export class BacktestInputError extends Error {
@@ -50,25 +61,18 @@ function checkStream(frames: readonly Frame[]): void {
   }
 }
 
-/** The session's check of a decision (`validDecision` in the workflow): true when it must be ignored. */
-function invalidDecision(d: Decision): boolean {
-  if (d.action === 'none' || d.action === 'close') return d.stop !== undefined && !(Number.isFinite(d.stop) && d.stop > 0);
-  if (d.action !== 'buy' && d.action !== 'sell') return true;
-  if (!(Number.isFinite(d.quantity) && d.quantity > 0)) return true;
-  return d.stop !== undefined && !(Number.isFinite(d.stop) && d.stop > 0);
-}
-
 const FLAT: PortfolioView = Object.freeze({ position: null, realisedPnl: 0 });
 
 /**
  * Runs one system over one stream of frames and returns its trades (as `mt_<account>.trades` rows),
- * orders, one equity point per bar and the stats. Throws UnknownSystemError, InvalidSystemParamsError
- * (bad params), a ZodError (bad paper config) or BacktestInputError (frames not one ordered stream);
- * the frames themselves are trusted to be valid (CSV, maodata and generateFrames all validate them).
+ * orders, working entries, one equity point per bar and the stats. Throws UnknownSystemError,
+ * InvalidSystemParamsError (bad params of a registered system), a ZodError (bad paper config, or bad
+ * params of a system object) or BacktestInputError (frames not one ordered stream); the frames
+ * themselves are trusted to be valid (CSV, maodata and generateFrames all validate them).
  */
 export function runBacktest(opts: BacktestOptions): BacktestResult {
-  const impl = getSystem(opts.system);
-  const params = validateParams(opts.system, opts.params);
+  const impl = typeof opts.system === 'string' ? getSystem(opts.system) : opts.system;
+  const params = typeof opts.system === 'string' ? validateParams(opts.system, opts.params) : impl.paramsSchema.parse(opts.params ?? {});
   const cfg: PaperConfig = PaperConfigSchema.parse(opts.paper ?? {});
   const startingBalance = opts.startingBalance ?? cfg.initialBalance;
   const account = opts.account ?? 'backtest';
@@ -79,15 +83,19 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const n = frames.length;
   const timeframe = n > 0 ? frames[0].timeframe : '1m';
   const tfMs = timeframeMs(timeframe);
+  const halfSpread = cfg.spreadBps / 2 / 10_000;
 
   const trades: Trade[] = [];
   const orders: BacktestOrder[] = [];
+  const workingOrders: BacktestWorkingOrder[] = [];
   const equityCurve: EquityPoint[] = new Array(n);
   const diagnostics = { systemErrors: 0, invalidDecisions: 0, rejectedOrders: 0 };
   let state = impl.initialState(params);
   let pos: Position | null = null;
+  let working: BacktestWorkingOrder | null = null;
   let realised = 0;
   let seq = 0;
+  let workingSeq = 0;
   // The view a system sees; rebuilt only when the position or realised P&L changes.
   let view: PortfolioView = FLAT;
 
@@ -108,17 +116,9 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     refreshView();
   };
 
-  /** A market order at the paper venue: fills at the bar's close moved against the taker. */
-  const marketOrder = (
-    f: Frame,
-    i: number,
-    side: OrderSide,
-    intent: 'open' | 'close',
-    quantity: number,
-    extra: { positionRef?: string; stopLevel?: number },
-  ): BacktestOrder => {
+  /** A market order at the paper venue: the next sequence number, filled at the bar's close moved against the taker. */
+  const marketOrder = (f: Frame, i: number, side: OrderSide, intent: 'open' | 'close', kind: BacktestOrderKind, quantity: number, positionRef?: string): BacktestOrder => {
     const clientOrderId = clientOrderIdFor(account, ++seq);
-    const price = marketFillPrice(f.close, side, cfg);
     const order: BacktestOrder = {
       clientOrderId,
       seq,
@@ -127,96 +127,158 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
       side,
       quantity,
       intent,
-      kind: intent === 'open' ? 'entry' : 'exit',
-      ...extra,
+      kind,
+      ...(positionRef !== undefined ? { positionRef } : {}),
       status: 'filled',
-      fillPrice: price,
+      fillPrice: marketFillPrice(f.close, side, cfg),
       filledAt: f.start + tfMs,
       frameStart: f.start,
       frameIndex: i,
     };
-    const stop = extra.stopLevel;
-    if (intent === 'open' && stop !== undefined && (side === 'buy' ? stop >= price : stop <= price)) {
-      order.status = 'rejected';
-      delete order.fillPrice;
-      order.filledAt = null;
-      order.reason = `stop ${stop} is on the wrong side of the fill price ${price}`;
-      diagnostics.rejectedOrders++;
-    }
     orders.push(order);
     return order;
   };
 
   const exitPosition = (p: Position, f: Frame, i: number, reason: ExitReason) => {
-    const o = marketOrder(f, i, p.side === 'long' ? 'sell' : 'buy', 'close', p.quantity, { positionRef: p.positionRef });
+    const kind = reason === 'take-profit' || reason === 'trailing-stop' ? reason : 'exit';
+    const o = marketOrder(f, i, p.side === 'long' ? 'sell' : 'buy', 'close', kind, p.quantity, p.positionRef);
     book(p, { clientOrderId: o.clientOrderId, price: o.fillPrice!, at: f.start, reason });
+  };
+
+  /** The venue refused the protective stop (its quote at the bar's close is `quote`): the leg is recorded as rejected. */
+  const stopRefused = (p: Position, stop: number, quote: number, f: Frame, i: number) => {
+    orders.push({
+      clientOrderId: stopOrderId(p.positionRef),
+      seq: null,
+      systemId,
+      symbol: p.symbol,
+      side: p.side === 'long' ? 'sell' : 'buy',
+      quantity: p.quantity,
+      intent: 'close',
+      kind: 'stop',
+      positionRef: p.positionRef,
+      stopLevel: stop,
+      status: 'rejected',
+      filledAt: null,
+      // The paper venue's words, as the session records them.
+      reason: `protective stop not placed: stop ${stop} is on the wrong side of the ${p.side === 'long' ? 'bid' : 'ask'} ${quote} for a ${p.side} position`,
+      frameStart: f.start,
+      frameIndex: i,
+    });
+    diagnostics.rejectedOrders++;
+  };
+
+  /**
+   * The entry flow: a market entry without its stop; once filled, the stop is placed (the paper venue
+   * refuses one on the wrong side of its quote at the bar's close: then the position is closed at once,
+   * `stop-failed`), and the take-profit and trailing stop are armed from the fill.
+   */
+  const enter = (f: Frame, i: number, side: OrderSide, quantity: number, legs: Pick<Decision, 'stop' | 'takeProfit' | 'trailingStop'>) => {
+    const o = marketOrder(f, i, side, 'open', 'entry', quantity);
+    const fill = o.fillPrice!;
+    const p: Position = { positionRef: o.clientOrderId, systemId, symbol: f.symbol, side: side === 'buy' ? 'long' : 'short', quantity, entryPrice: fill, openedAt: f.start };
+    if (legs.takeProfit !== undefined) p.takeProfit = legs.takeProfit;
+    if (legs.trailingStop !== undefined) p.trailing = { distance: legs.trailingStop, level: initialTrailLevel(p.side, fill, legs.trailingStop) };
+    pos = p;
+    const stop = legs.stop;
+    if (stop !== undefined) {
+      // The venue's quote: bid for a long's stop, ask for a short's (stopOnWrongSide in brokers/adapter.ts).
+      const quote = round8(f.close * (side === 'buy' ? 1 - halfSpread : 1 + halfSpread));
+      if (side === 'buy' ? stop >= quote : stop <= quote) {
+        stopRefused(p, stop, quote, f, i);
+        exitPosition(p, f, i, 'stop-failed');
+        return;
+      }
+      p.stop = stop;
+    }
+    refreshView();
+  };
+
+  /** Ends the working entry (if any) with `status` on bar `f`. */
+  const endWorking = (status: BacktestWorkingOrder['status'], f: Frame) => {
+    if (working === null) return;
+    working.status = status;
+    working.endedAt = f.start;
+    working = null;
+  };
+
+  const placeWorking = (d: Decision, entry: Extract<EntryOrder, { type: 'limit' | 'stop' }>, f: Frame) => {
+    endWorking('cancelled', f);
+    const wo: BacktestWorkingOrder = { ...workingOrderFor(workingOrderRef(account, ++workingSeq), systemId, d, entry, f), status: 'working' };
+    workingOrders.push(wo);
+    working = wo;
   };
 
   const act = (d: Decision, f: Frame, i: number) => {
     if (d.action === 'none') return;
     if (d.action === 'close') {
+      endWorking('cancelled', f);
       if (pos) exitPosition(pos, f, i, 'signal');
       return;
     }
     const want = d.action === 'buy' ? 'long' : 'short';
     if (pos?.side === want) return;
     if (pos) exitPosition(pos, f, i, 'reverse');
-    const o = marketOrder(f, i, d.action, 'open', d.quantity, d.stop !== undefined ? { stopLevel: d.stop } : {});
-    if (o.status !== 'filled') return;
-    pos = {
-      positionRef: o.clientOrderId,
-      systemId,
-      symbol: f.symbol,
-      side: want,
-      quantity: d.quantity,
-      entryPrice: o.fillPrice!,
-      ...(d.stop !== undefined ? { stop: d.stop } : {}),
-      openedAt: f.start,
-    };
-    refreshView();
+    const entry = d.entry;
+    if (entry !== undefined && entry.type !== 'market') placeWorking(d, entry, f);
+    else enter(f, i, d.action, d.quantity, d);
   };
 
   for (let i = 0; i < n; i++) {
     const f = frames[i];
-    // 1. The venue's protective stop, on any bar after the entry bar.
+    // 1. Exits of an open position, on any bar after the entry bar: the venue's protective stop first.
     const held = pos as Position | null;
-    if (held !== null && held.stop !== undefined && (held.side === 'long' ? f.low <= held.stop : f.high >= held.stop)) {
-      const price = stopFillPrice({ side: held.side, stopLevel: held.stop }, f, cfg)!;
-      const id = stopOrderId(held.positionRef);
-      orders.push({
-        clientOrderId: id,
-        seq: null,
-        systemId,
-        symbol: held.symbol,
-        side: held.side === 'long' ? 'sell' : 'buy',
-        quantity: held.quantity,
-        intent: 'close',
-        kind: 'stop',
-        positionRef: held.positionRef,
-        stopLevel: held.stop,
-        status: 'filled',
-        fillPrice: price,
-        filledAt: f.start + tfMs,
-        reason: 'protective stop',
-        frameStart: f.start,
-        frameIndex: i,
-      });
-      book(held, { clientOrderId: id, price, at: f.start, reason: 'stop' });
+    if (held !== null) {
+      if (held.stop !== undefined && (held.side === 'long' ? f.low <= held.stop : f.high >= held.stop)) {
+        const price = stopFillPrice({ side: held.side, stopLevel: held.stop }, f, cfg)!;
+        const id = stopOrderId(held.positionRef);
+        orders.push({
+          clientOrderId: id,
+          seq: null,
+          systemId,
+          symbol: held.symbol,
+          side: held.side === 'long' ? 'sell' : 'buy',
+          quantity: held.quantity,
+          intent: 'close',
+          kind: 'stop',
+          positionRef: held.positionRef,
+          stopLevel: held.stop,
+          status: 'filled',
+          fillPrice: price,
+          filledAt: f.start + tfMs,
+          reason: 'protective stop',
+          frameStart: f.start,
+          frameIndex: i,
+        });
+        book(held, { clientOrderId: id, price, at: f.start, reason: 'stop' });
+      } else if (held.takeProfit !== undefined || held.trailing !== undefined) {
+        const hit = emulatedExitHit(held, f);
+        if (hit !== null) exitPosition(held, f, i, hit.kind);
+        else if (held.trailing !== undefined) held.trailing.level = trailAfter(held, f)!;
+      }
     }
-    // 2. The system's decision; strategy errors are counted and skipped, as the session logs and skips them.
+    // 2. A working limit/stop entry, while flat: expired at the bar's end, or reached by the bar.
+    const waiting = working as BacktestWorkingOrder | null;
+    if (waiting !== null && pos === null) {
+      if (workingOrderExpired(waiting, f.start + tfMs)) endWorking('expired', f);
+      else if (workingOrderTriggered(waiting, f)) {
+        endWorking('triggered', f);
+        enter(f, i, waiting.side, waiting.quantity, waiting);
+      }
+    }
+    // 3. The system's decision; strategy errors are counted and skipped, as the session logs and skips them.
     let decision: Decision = NO_DECISION;
     try {
       const out = impl.decide({ frame: f, portfolio: view, params, state });
       state = out.state;
       decision = out.decision;
-      if (invalidDecision(decision)) {
+      if (decisionProblem(decision) !== null) {
         diagnostics.invalidDecisions++;
         decision = NO_DECISION;
       }
     } catch {
       diagnostics.systemErrors++;
     }
-    // 3. Orders.
     act(decision, f, i);
     // 4. Equity at the bar's close, as the session records it.
     const open = pos as Position | null;
@@ -228,5 +290,5 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
 
   const openPosition = pos as Position | null;
   const stats = computeStats({ trades, equityCurve, startingBalance, timeframe, openPosition });
-  return { trades, orders, equityCurve, stats, openPosition, params, diagnostics };
+  return { trades, orders, workingOrders, equityCurve, stats, openPosition, params, diagnostics };
 }

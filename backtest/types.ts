@@ -1,8 +1,10 @@
 import type { PaperConfig } from '../brokers/paper/config';
 import type { OrderSide } from '../brokers/adapter';
 import type { Frame } from '../market/frame';
+import type { TradingSystem } from '../systems/types';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
+import type { WorkingOrder } from '../trading/working-order';
 
 /** Called every `progressEveryBars` bars and once at the end with (bars done, bars in all). */
 export type ProgressFn = (done: number, total: number) => void;
@@ -10,8 +12,11 @@ export type ProgressFn = (done: number, total: number) => void;
 export interface BacktestOptions {
   /** One stream (same symbol and timeframe), strictly increasing starts, each valid under FrameSchema. */
   frames: readonly Frame[];
-  /** A system name from the registry (`systems/registry.ts`), e.g. `ma-crossover`. */
-  system: string;
+  /**
+   * A system name from the registry (`systems/registry.ts`), e.g. `ma-crossover`, or a system object
+   * not (yet) registered, e.g. one under development or a test's scripted system.
+   */
+  system: string | TradingSystem;
   /** Raw parameters, validated by the system's schema (defaults applied); `undefined` = all defaults. */
   params?: unknown;
   /** The paper venue's fill model (spreadBps, slippageBps) and initialBalance; PaperConfigSchema defaults. */
@@ -27,12 +32,17 @@ export interface BacktestOptions {
   systemId?: string;
 }
 
-/** How an order came about: a system's entry, a system's exit (signal or reversal), or the venue's stop. */
-export type BacktestOrderKind = 'entry' | 'exit' | 'stop';
+/**
+ * How an order came about: a system's entry (market, or a working limit/stop entry that triggered), a
+ * system's exit (signal, reversal, or the close after a refused stop), the venue's protective stop (its
+ * fill, or its refusal), or a market close for an emulated take-profit / trailing stop.
+ */
+export type BacktestOrderKind = 'entry' | 'exit' | 'stop' | 'take-profit' | 'trailing-stop';
 
 /**
  * One order, shaped like the live session's `mt_<account>.orders` row (OrderRecord) plus the bar it
- * happened on. Market orders carry the session's sequence; a triggered stop has `seq: null`.
+ * happened on. Market orders carry the session's sequence; the protective stop leg (`<ref>-S`) has
+ * `seq: null` and appears when it fills or when the venue refuses it.
  */
 export interface BacktestOrder {
   clientOrderId: string;
@@ -45,7 +55,7 @@ export interface BacktestOrder {
   kind: BacktestOrderKind;
   positionRef?: string;
   stopLevel?: number;
-  /** `rejected`: the paper venue refused it (an entry whose stop is on the wrong side of its fill price). */
+  /** `rejected`: the paper venue refused it (a protective stop on the wrong side of the price after the entry filled). */
   status: 'filled' | 'rejected';
   /** Fill price; absent when rejected. */
   fillPrice?: number;
@@ -55,6 +65,16 @@ export interface BacktestOrder {
   /** Start of the bar on which the order happened, and its index in `frames`. */
   frameStart: number;
   frameIndex: number;
+}
+
+/**
+ * A limit/stop entry the backtest held, with how it ended (`working`: still waiting after the last bar),
+ * like the live session's `working_orders` rows. `endedAt`: start of the bar on which it triggered,
+ * expired or was cancelled (replaced by a newer one, or by a `close`).
+ */
+export interface BacktestWorkingOrder extends WorkingOrder {
+  status: 'working' | 'triggered' | 'expired' | 'cancelled';
+  endedAt?: number;
 }
 
 /** Equity at the close of a bar, like `mt_<account>.equity`: ts = bar end, equity = balance + unrealised. */
@@ -103,12 +123,14 @@ export interface BacktestStats {
 export interface BacktestResult {
   trades: Trade[];
   orders: BacktestOrder[];
+  /** Every limit/stop entry placed, in the order placed. */
+  workingOrders: BacktestWorkingOrder[];
   equityCurve: EquityPoint[];
   stats: BacktestStats;
   /** The position still open after the last bar, or null. */
   openPosition: Position | null;
   /** Parameters the system ran with (schema defaults applied). */
   params: unknown;
-  /** What the live session would have logged and skipped: system exceptions and invalid decisions. */
+  /** What the live session would have logged and skipped: system exceptions, invalid decisions, refused stops. */
   diagnostics: { systemErrors: number; invalidDecisions: number; rejectedOrders: number };
 }

@@ -9,7 +9,12 @@ export interface Position {
   side: Side;
   quantity: number;
   entryPrice: number;
+  /** Protective stop level, native at the broker. */
   stop?: number;
+  /** Take-profit level of a bracket, emulated from frames (`trading/exits.ts`). */
+  takeProfit?: number;
+  /** Trailing stop, emulated from frames: `level` follows the best price at `distance` (price units). */
+  trailing?: { distance: number; level: number };
   /** Frame start (epoch ms) on which it was opened. */
   openedAt: number;
 }

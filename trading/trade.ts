@@ -1,7 +1,21 @@
 import { directionOf, type Position } from './position';
 
-/** `reconciled`: the broker closed it behind the session's back at a price the session could not learn. */
-export type ExitReason = 'signal' | 'stop' | 'manual' | 'reverse' | 'reconciled';
+/**
+ * Why a position closed. `reconciled`: the broker closed it behind the session's back at a price the
+ * session could not learn. `take-profit` / `trailing-stop`: an emulated exit a frame reached (closed at
+ * market). `stop-failed`: the protective stop could not be placed after the entry filled, so the
+ * position was closed at once. `session-close`: flattened at the schedule's `flattenAt`.
+ */
+export type ExitReason =
+  | 'signal'
+  | 'stop'
+  | 'manual'
+  | 'reverse'
+  | 'reconciled'
+  | 'take-profit'
+  | 'trailing-stop'
+  | 'stop-failed'
+  | 'session-close';
 
 /** A closed round trip: one position from entry to exit. */
 export interface Trade {

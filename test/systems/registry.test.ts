@@ -22,7 +22,7 @@ describe('registry', () => {
       expect(e.retryable).toBe(false);
       expect(e.systemName).toBe('turtle');
       expect(e.knownNames).toContain('ma-crossover');
-      expect(e.message).toBe('unknown trading system "turtle"; known systems: ma-crossover');
+      expect(e.message).toBe('unknown trading system "turtle"; known systems: channel-breakout, ma-crossover');
     }
   });
 
@@ -33,6 +33,11 @@ describe('registry', () => {
 
   it('lists systems with their default parameters', () => {
     expect(listSystems()).toEqual([
+      {
+        name: 'channel-breakout',
+        description: expect.stringContaining('Donchian'),
+        defaultParams: { period: 20, quantity: 1, entry: 'stop', expiryBars: 3, stopPct: 1, takeProfitPct: 2, trailingStopPct: 0, allowShort: true },
+      },
       {
         name: 'ma-crossover',
         description: expect.stringContaining('crossover'),
