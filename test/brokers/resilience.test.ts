@@ -70,3 +70,28 @@ test('half-opens after the delay and closes on a successful trial call', async (
   expect(a.state).toBe('closed');
   expect(l.lines.map(([lvl]) => lvl)).toEqual(['error', 'warn', 'info']);
 });
+
+test('forwards getInstrument and placeStop through the breaker: while it is open they fail fast too', async () => {
+  let calls = 0;
+  const inner = {
+    name: 'scripted',
+    capabilities: { supportsStopOrders: true, supportsClientOrderId: true },
+    async getInstrument(symbol: string) {
+      calls++;
+      return { symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
+    },
+    async placeStop() {
+      calls++;
+      throw new BrokerUnavailableError('503 from broker', 'scripted');
+    },
+  } as unknown as BrokerAdapter;
+  const wrapped = new CircuitBreakingAdapter(inner, logger().log, { consecutiveFailures: 2, halfOpenAfterMs: 60_000 });
+  expect(await wrapped.getInstrument('X')).toMatchObject({ symbol: 'X', tradable: true });
+  const stop = { account: 'a', positionRef: 'a-1', symbol: 'X', positionSide: 'long' as const, quantity: 1, stopLevel: 1 };
+  await expect(wrapped.placeStop(stop)).rejects.toBeInstanceOf(BrokerUnavailableError);
+  await expect(wrapped.placeStop(stop)).rejects.toBeInstanceOf(BrokerUnavailableError);
+  expect(wrapped.state).toBe('open');
+  await expect(wrapped.placeStop(stop)).rejects.toBeInstanceOf(BrokerCircuitOpenError);
+  await expect(wrapped.getInstrument('X')).rejects.toBeInstanceOf(BrokerCircuitOpenError);
+  expect(calls).toBe(3);
+});

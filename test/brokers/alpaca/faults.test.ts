@@ -4,7 +4,8 @@
  * order (and one protective stop) at Alpaca, and the adapter's positions equal the broker's.
  */
 import { stopOrderId, type OrderReport, type OrderRequest } from '../../../brokers/adapter';
-import { AlpacaBrokerAdapter } from '../../../brokers/alpaca';
+import type { AlpacaBrokerAdapter } from '../../../brokers/alpaca';
+import { adapterOnFake } from './fixture';
 import {
   BrokerAuthError,
   BrokerError,
@@ -24,16 +25,7 @@ let seq = 0;
 beforeEach(async () => {
   server = await startFakeAlpacaServer();
   server.setPrice('AAPL', 100, 100.1);
-  adapter = new AlpacaBrokerAdapter({
-    keyId: server.keyId,
-    secretKey: server.secretKey,
-    tradingBaseUrl: server.url,
-    dataBaseUrl: server.url,
-    httpTimeoutMs: HTTP_TIMEOUT_MS,
-    rateLimitBackoffMs: 50,
-    orderFillWaitMs: 400,
-    orderPollIntervalMs: 10,
-  });
+  adapter = adapterOnFake(server, HTTP_TIMEOUT_MS);
 });
 afterEach(async () => {
   await server.close();
