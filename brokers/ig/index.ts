@@ -39,6 +39,10 @@ import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
  *   `from`/`to` query parameters of /history/activity and /prices are read by IG as UTC.
  * - Rate limits come as 403 with an `exceeded-*-allowance` errorCode and no Retry-After; the caller waits
  *   `rateLimitBackoffMs`.
+ * - A stop placed after the entry is an amendment of the position (PUT /positions/otc/{dealId} v2): IG assigns
+ *   its deal reference and answers the outcome on /confirms (REJECTED with e.g. ATTACHED_ORDER_LEVEL_ERROR);
+ *   the position's `stopLevel` in GET /positions v2 is the lasting record that makes placeStop idempotent.
+ * - IG's dealing rules give a minimum deal size but no size increment: getInstrument reports step 0.
  */
 
 export interface IgAdapterDeps {
