@@ -8,7 +8,7 @@ export async function accountRows(pool: Pool, account: string) {
   const orders = await q(
     `SELECT client_order_id, seq, side, intent, position_ref, status, fill_price, stop_level FROM \`${db}\`.orders
      -- executed orders only: a protective stop leg that never filled (working, cancelled, refused) is in stopLegs
-     WHERE NOT (seq IS NULL AND status <> 'filled')
+     WHERE NOT (seq IS NULL AND status IN ('working', 'cancelled', 'rejected'))
      ORDER BY filled_at, seq IS NOT NULL, seq, client_order_id`,
   );
   const stopLegs = await q(
