@@ -81,6 +81,8 @@ export class AccountStore {
          fill_price = IF(VALUES(status) = 'pending', fill_price, VALUES(fill_price)),
          filled_at = IF(VALUES(status) = 'pending', filled_at, VALUES(filled_at)),
          reason = IF(VALUES(status) = 'pending', reason, VALUES(reason)),
+         -- A protective stop leg moves working → filled | cancelled on a later frame: the row tells when.
+         frame_start = IF(VALUES(status) = 'pending', frame_start, COALESCE(VALUES(frame_start), frame_start)),
          status = IF(VALUES(status) = 'pending', status, VALUES(status))`,
       [
         o.clientOrderId, o.seq, o.systemId, o.symbol, o.side, o.quantity, o.intent, n(o.positionRef), n(o.stopLevel),
