@@ -71,13 +71,37 @@ test('a live paper session stores exactly the trades, orders and equity that run
     })),
   ).toEqual(bt.trades);
 
+  // Market orders (entries and exits, each with its seq): every field.
   const orders = await q(
     `SELECT client_order_id, seq, side, quantity, intent, position_ref, stop_level, status, fill_price, filled_at, frame_start, reason
-     FROM \`${db}\`.orders ORDER BY frame_start, seq IS NULL DESC, seq`,
+     FROM \`${db}\`.orders WHERE seq IS NOT NULL ORDER BY seq`,
   );
-  expect(orders.map((o) => [o.client_order_id, o.seq === null ? null : Number(o.seq), o.side, o.quantity, o.intent, o.position_ref, o.stop_level, o.status, o.fill_price, Number(o.filled_at), Number(o.frame_start), o.reason])).toEqual(
-    bt.orders.map((o) => [o.clientOrderId, o.seq, o.side, o.quantity, o.intent, o.positionRef ?? null, o.stopLevel ?? null, o.status, o.fillPrice, o.filledAt, o.frameStart, o.reason ?? null]),
+  expect(orders.map((o) => [o.client_order_id, Number(o.seq), o.side, o.quantity, o.intent, o.position_ref, o.stop_level, o.status, o.fill_price, Number(o.filled_at), Number(o.frame_start), o.reason])).toEqual(
+    bt.orders
+      .filter((o) => o.seq !== null)
+      .map((o) => [o.clientOrderId, o.seq, o.side, o.quantity, o.intent, o.positionRef ?? null, o.stopLevel ?? null, o.status, o.fillPrice, o.filledAt, o.frameStart, o.reason ?? null]),
   );
+
+  // Protective stop legs (`<ref>-S`, one row each, updated in place): the session records one for every
+  // entry with a stop, working → filled | cancelled (or rejected); the backtest lists those that filled or
+  // were refused. Filled and refused legs must match field for field; every other leg of a closed
+  // position was cancelled, and the leg of the position still open is working.
+  const legs = await q(
+    `SELECT client_order_id, side, quantity, position_ref, stop_level, status, fill_price, filled_at, reason
+     FROM \`${db}\`.orders WHERE seq IS NULL ORDER BY client_order_id`,
+  );
+  const settled = new Map(bt.orders.filter((o) => o.kind === 'stop').map((o) => [o.clientOrderId, o]));
+  const expectedLegs = bt.orders
+    .filter((o) => o.kind === 'entry')
+    .map((e) => {
+      const id = `${e.clientOrderId}-S`;
+      const s = settled.get(id);
+      const status = s ? s.status : bt.openPosition?.positionRef === e.clientOrderId ? 'working' : 'cancelled';
+      return [id, status, s?.fillPrice ?? null, s?.filledAt ?? null, s ? s.reason : expect.anything()];
+    })
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  expect(legs.map((l) => [l.client_order_id, l.status, l.fill_price, l.filled_at === null ? null : Number(l.filled_at), l.reason])).toEqual(expectedLegs);
+  expect(legs.every((l) => l.stop_level !== null && l.position_ref === l.client_order_id.slice(0, -2))).toBe(true);
 
   const equity = await q(`SELECT ts, equity FROM \`${db}\`.equity ORDER BY ts`);
   expect(equity.map((e) => ({ ts: Number(e.ts), equity: e.equity }))).toEqual(bt.equityCurve);
