@@ -20,6 +20,7 @@ import { migrateShared } from '../db/migrate';
 import { brokerTaskQueue } from '../workflows/definitions';
 import { bootProcess } from '../workers/process-runtime';
 import { ensureWorkflowBundle } from '../workers/workflow-bundle';
+import { STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT } from '../workers/session-worker-options';
 import { instrumentBrokerActivities, instrumentSessionActivities } from '../ops/metrics';
 import { timeframeMs, type Timeframe } from '../market/timeframe';
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
       taskQueue,
       workflowBundle: { codePath: bundlePath },
       activities: instrumentSessionActivities(store, rt.metrics, (tf) => timeframeMs(tf as Timeframe)),
-      stickyQueueScheduleToStartTimeout: '2s',
+      stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
     });
   } else if (kind === 'broker') {
     const name = process.env.BENCH_BROKER!;

@@ -1,12 +1,12 @@
 /**
- * Resume after a crash: the production session worker process (WorkerProcess from
- * test/support/worker-processes.ts, `workers/session-worker.ts`) is SIGKILLed, a frame is delivered
+ * Resume after a crash: the production session worker process (`workers/session-worker.ts` under tsx, or
+ * with `--entry compiled` its build from `npm run build:workers`, run by plain node) is SIGKILLed, a frame is delivered
  * while it is down (a feeder does not wait), the worker is restarted, and we time how long until the
  * session has processed that frame. Repeated; prints p50/max and the split into process restart
  * (SIGKILL → the new process polls) and ready → processed, plus where the restart's time goes (from the
  * new process's log) and what the server did after the signal (from the history). Asserts nothing.
  *
- *   npm run bench:resume [-- --kills 7 --history-frames 120]
+ *   npm run bench:resume [-- --kills 7 --history-frames 120 --entry tsx|compiled]
  *
  * The production entry points poll the SHARED queues `maotrade-sessions` / `broker-paper` of the dev
  * server; other engineers' tests may run workers on them too, and such a worker could pick the session
@@ -22,9 +22,9 @@ import { createPool } from '../db/pool';
 import { MarketDataStore } from '../db/market-data-store';
 import { generateFrames } from '../market/synthetic';
 import { streamKey } from '../market/frame';
-import { ROOT, TEST_ENV, uniqueAccount } from '../test/support/env';
+import { TEST_ENV, WORKFLOW_BUNDLE, uniqueAccount } from '../test/support/env';
 import { PAPER_TEST_CONFIG, feedFrames, startSession, waitForFrame } from '../test/support/harness';
-import { WorkerProcess } from '../test/support/worker-processes';
+import { EntryProcess, workerArgv } from './support-procs';
 import { SESSION_TASK_QUEUE, frameSignal, statusQuery } from '../workflows/definitions';
 import { median, ms, percentile } from './support-history';
 
@@ -32,8 +32,11 @@ const { values: a } = parseArgs({
   options: {
     kills: { type: 'string', default: '7' },
     'history-frames': { type: 'string', default: '120' },
+    entry: { type: 'string', default: 'tsx' },
   },
 });
+if (a.entry !== 'tsx' && a.entry !== 'compiled') throw new Error(`--entry: tsx or compiled, not ${a.entry}`);
+const ENTRY = a.entry;
 const KILLS = Math.max(5, Number(a.kills));
 const HISTORY_FRAMES = Number(a['history-frames']);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
@@ -45,10 +48,11 @@ function tsMs(t: any): number {
 }
 
 /** Pino lines of the worker's log, with their times, to split the restart into phases. */
-function bootPhases(logFile: string, spawnedAt: number): { firstLog: number; polling: number; running: number } {
+function bootPhases(logFile: string, spawnedAt: number): { firstLog: number; polling: number; running: number; bootMs: Record<string, number> } {
   let firstLog = NaN;
   let polling = NaN;
   let running = NaN;
+  let bootMs: Record<string, number> = {};
   for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
@@ -56,22 +60,30 @@ function bootPhases(logFile: string, spawnedAt: number): { firstLog: number; pol
       const t = typeof j.time === 'number' ? j.time : Date.parse(j.time);
       if (!Number.isFinite(t)) continue;
       if (Number.isNaN(firstLog)) firstLog = t - spawnedAt;
-      if (j.msg === 'session worker polling') polling = t - spawnedAt;
+      if (j.msg === 'session worker polling') {
+        polling = t - spawnedAt;
+        bootMs = j.bootMs ?? {};
+      }
       if (j.state === 'RUNNING' && Number.isNaN(running)) running = t - spawnedAt;
     } catch {
       /* not a log line */
     }
   }
-  return { firstLog, polling, running };
+  return { firstLog, polling, running, bootMs };
 }
 
 async function main(): Promise<void> {
   out(`resume after SIGKILL of the session worker: ${KILLS} kills; the session has ${HISTORY_FRAMES} frames of history before the first kill\n`);
-  out(`command: npm run bench:resume -- --kills ${KILLS} --history-frames ${HISTORY_FRAMES}\n`);
+  out(`command: npm run bench:resume -- --kills ${KILLS} --history-frames ${HISTORY_FRAMES} --entry ${ENTRY}\n`);
+  if (ENTRY === 'compiled' && !fs.existsSync(path.join('.run', 'dist', 'session-worker.js'))) throw new Error('run npm run build:workers first');
   out(`machine: 2 cores shared with other engineers' test runs\n\n`);
-  const env = { PAPER_SPREAD_BPS: String(PAPER_TEST_CONFIG.spreadBps), PAPER_SLIPPAGE_BPS: String(PAPER_TEST_CONFIG.slippageBps) };
-  const sessionWorker = new WorkerProcess('session', env);
-  const brokerWorker = new WorkerProcess('broker-paper', env);
+  const env = {
+    PAPER_SPREAD_BPS: String(PAPER_TEST_CONFIG.spreadBps),
+    PAPER_SLIPPAGE_BPS: String(PAPER_TEST_CONFIG.slippageBps),
+    MAOTRADE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE,
+  };
+  const sessionWorker = new EntryProcess(`resume-session-${ENTRY}`, workerArgv(ENTRY, 'session-worker'), env);
+  const brokerWorker = new EntryProcess(`resume-broker-${ENTRY}`, workerArgv(ENTRY, 'broker-worker', 'paper'), env);
   await Promise.all([sessionWorker.start(), brokerWorker.start()]);
   const myPids = new Set<number>([sessionWorker.pid!]); // every session worker this script started
   const pool = createPool(TEST_ENV.MYSQL_URL);
@@ -110,7 +122,7 @@ async function main(): Promise<void> {
     const s0 = await handle.query(statusQuery);
     out(`session ${account}: ${s0.counters.framesProcessed} frames processed, ${s0.counters.ordersPlaced} orders before the first kill\n\n`);
 
-    const rows: { restart: number; readyToProcessed: number; total: number; firstLog: number; polling: number; running: number; events: number }[] = [];
+    const rows: { restart: number; readyToProcessed: number; total: number; firstLog: number; polling: number; running: number; events: number; bootMs: Record<string, number> }[] = [];
     let lastTimeline = '';
     for (let k = 0; k < KILLS; k++) {
       const frame = frames[HISTORY_FRAMES + k];
@@ -131,13 +143,14 @@ async function main(): Promise<void> {
         await sleep(20);
       }
       const processedAt = Date.now();
-      const logFile = path.join(ROOT, '.run', 'test-logs', `session-${process.pid}-${k + 2}.log`);
-      const phases = fs.existsSync(logFile) ? bootPhases(logFile, spawnedAt) : { firstLog: NaN, polling: NaN, running: NaN };
+      const logFile = sessionWorker.logFile;
+      const phases = fs.existsSync(logFile) ? bootPhases(logFile, spawnedAt) : { firstLog: NaN, polling: NaN, running: NaN, bootMs: {} };
       const row = { restart: readyAt - killedAt, readyToProcessed: processedAt - readyAt, total: processedAt - killedAt, ...phases, events };
       rows.push(row);
       out(
         `kill ${k + 1}: resume ${row.total} ms = restart ${row.restart} ms (spawn→first log ${ms(row.firstLog, 0)}, →polling ${ms(row.polling, 0)}, →RUNNING ${ms(row.running, 0)}) ` +
-          `+ ready→processed ${row.readyToProcessed} ms; history ${events} events; other pollers on ${SESSION_TASK_QUEUE}: ${others.length ? others.join(' ') : 'none'}\n`,
+          `+ ready→processed ${row.readyToProcessed} ms; history ${events} events; other pollers on ${SESSION_TASK_QUEUE}: ${others.length ? others.join(' ') : 'none'}\n` +
+          `        boot phases, ms since the process started: ${Object.entries(row.bootMs).map(([p, t]) => `${p} ${t}`).join(', ')}\n`,
       );
       // What the server saw after the signal (last kill is printed below).
       const h = await handle.fetchHistory();
@@ -151,7 +164,7 @@ async function main(): Promise<void> {
         .join('\n');
       await sleep(1000);
     }
-    const col = (k: keyof (typeof rows)[number]) => rows.map((r) => r[k]);
+    const col = (k: Exclude<keyof (typeof rows)[number], 'bootMs'>) => rows.map((r) => r[k]);
     out(`\n${'(ms)'.padEnd(34)}${'p50'.padStart(8)}${'max'.padStart(8)}\n`);
     for (const [label, k] of [
       ['resume: SIGKILL → frame processed', 'total'],
@@ -162,6 +175,10 @@ async function main(): Promise<void> {
       ['  ready → frame processed', 'readyToProcessed'],
     ] as const) {
       out(`${label.padEnd(34)}${ms(percentile(col(k), 50), 0).padStart(8)}${ms(Math.max(...col(k)), 0).padStart(8)}\n`);
+    }
+    for (const phase of Object.keys(rows[0].bootMs)) {
+      const t = rows.map((r) => r.bootMs[phase] ?? NaN);
+      out(`${`    boot: ${phase} done (since start)`.padEnd(34)}${ms(percentile(t, 50), 0).padStart(8)}${ms(Math.max(...t), 0).padStart(8)}\n`);
     }
     const p50 = median(col('total'));
     out(`target < 2000 ms (p50): ${p50 < 2000 ? 'met' : 'MISSED'}\n`);

@@ -32,11 +32,17 @@ export function pidOf(pattern: string): number | undefined {
   }
 }
 
-/** A bench/bench-worker.ts process; output to .run/bench/<name>.log. */
-export class BenchWorker {
+/**
+ * A node process started from `argv` (for example `['--import', 'tsx', 'workers/session-worker.ts']`),
+ * ready once it logs a worker state RUNNING; output to .run/bench/<name>-<pid>-<start>.log. Stopped or
+ * SIGKILLed by its own pid only.
+ */
+export class EntryProcess {
   child: ChildProcess | null = null;
+  starts = 0;
   constructor(
-    readonly kind: 'session' | 'broker',
+    readonly name: string,
+    readonly argv: readonly string[],
     readonly env: Record<string, string>,
   ) {}
 
@@ -44,20 +50,29 @@ export class BenchWorker {
     return this.child?.pid;
   }
 
+  /** The log file of the latest start. */
+  get logFile(): string {
+    return path.join(ROOT, '.run', 'bench', `${this.name}-${process.pid}-${this.starts}.log`);
+  }
+
   async start(timeoutMs = 120_000): Promise<void> {
-    const dir = path.join(ROOT, '.run', 'bench');
-    fs.mkdirSync(dir, { recursive: true });
-    const log = fs.createWriteStream(path.join(dir, `${this.kind}-worker-${process.pid}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench-worker.ts', this.kind], {
+    if (this.child) throw new Error(`${this.name} already running`);
+    this.starts += 1;
+    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+    const log = fs.createWriteStream(this.logFile);
+    const child = spawn(process.execPath, [...this.argv], {
       cwd: ROOT,
       env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'info', TRADING_ENABLE: 'true', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = null;
+    });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.kind} bench worker did not start within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not start within ${timeoutMs} ms`)), timeoutMs);
       const onData = (b: Buffer) => {
         if (b.toString().includes('"state":"RUNNING"')) {
           clearTimeout(timer);
@@ -68,9 +83,20 @@ export class BenchWorker {
       child.stdout!.on('data', onData);
       child.once('exit', (code, sig) => {
         clearTimeout(timer);
-        reject(new Error(`${this.kind} bench worker exited during start (code ${code}, signal ${sig})`));
+        reject(new Error(`${this.name} exited during start (code ${code}, signal ${sig})`));
       });
     });
+  }
+
+  /** SIGKILL (a crash); resolves with the instant of the kill once the process is gone. */
+  async kill(): Promise<number> {
+    const child = this.child;
+    if (!child) throw new Error(`${this.name} is not running`);
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await done;
+    return killedAt;
   }
 
   async stop(graceMs = 20_000): Promise<void> {
@@ -82,6 +108,24 @@ export class BenchWorker {
     await done;
     clearTimeout(t);
   }
+}
+
+/** A bench/bench-worker.ts process (private task queues, production boot). */
+export class BenchWorker extends EntryProcess {
+  constructor(
+    readonly kind: 'session' | 'broker',
+    env: Record<string, string>,
+  ) {
+    super(`${kind}-worker`, ['--import', 'tsx', 'bench/bench-worker.ts', kind], env);
+  }
+}
+
+/**
+ * The production worker entry points: under tsx (as `npm run worker:*`, the tests and docker-compose run
+ * them) or compiled by `npm run build:workers` into .run/dist (no TypeScript work at start-up).
+ */
+export function workerArgv(entry: 'tsx' | 'compiled', worker: 'session-worker' | 'broker-worker', ...args: string[]): string[] {
+  return entry === 'tsx' ? ['--import', 'tsx', `workers/${worker}.ts`, ...args] : [`.run/dist/${worker}.js`, ...args];
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

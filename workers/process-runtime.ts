@@ -25,7 +25,9 @@ export async function bootProcess(service: string, env: NodeJS.ProcessEnv = proc
   const config = loadConfigOrExit(env);
   const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5_000, appName: `maotrade-${service}` });
   const db = client.db();
-  await ensureLogIndexes(db).catch((err) => process.stderr.write(`log indexes not ensured: ${String(err)}\n`));
+  // Not awaited: the indexes only speed up reading `maologs`, and log lines may be written before they
+  // exist, so a restarting worker does not wait a round trip (or FerretDB's server selection) for them.
+  const indexes = ensureLogIndexes(db).catch((err) => process.stderr.write(`log indexes not ensured: ${String(err)}\n`));
   const sink = new MongoLogSink({ db });
   const logger = createLogger({ level: config.logLevel, service, mongo: sink });
   Runtime.install({
@@ -51,6 +53,7 @@ export async function bootProcess(service: string, env: NodeJS.ProcessEnv = proc
     metrics,
     async close() {
       await metricsServer?.close();
+      await indexes;
       await sink.close();
       await client.close();
     },

@@ -3,6 +3,7 @@
  * Usage: tsx workers/session-worker.ts   (configured by environment only)
  */
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createStoreActivities } from '../activities/store-activities';
@@ -11,22 +12,33 @@ import { migrateShared } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { SESSION_TASK_QUEUE } from '../workflows/definitions';
 import { bootProcess } from './process-runtime';
-import { ensureWorkflowBundle } from './workflow-bundle';
+import { ensureWorkflowBundle, projectRoot } from './workflow-bundle';
+import { STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT } from './session-worker-options';
 import { withCrashBefore } from './fault-injection';
 import { instrumentSessionActivities } from '../ops/metrics';
 import { timeframeMs, type Timeframe } from '../market/timeframe';
 
 async function main(): Promise<void> {
+  // Boot phases, ms since the process started (the first one is module loading: node + tsx + imports).
+  const boot: Record<string, number> = { modules: Math.round(performance.now()) };
+  const mark = (phase: string) => (boot[phase] = Math.round(performance.now()));
   const rt = await bootProcess('session-worker');
+  mark('runtime');
   const { config, logger } = rt;
-  await migrateShared(config.mysqlUrl);
-  const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
-  const bundlePath = await ensureWorkflowBundle(
-    process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(__dirname, '..', '.run', 'workflow-bundle.js'),
-  );
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Independent start-up steps run together; the migrations only have to be done before the first task.
+  const migrated = migrateShared(config.mysqlUrl).then(() => mark('migrations'));
+  const bundled = ensureWorkflowBundle(process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(projectRoot(), '.run', 'workflow-bundle.js')).then((p) => {
+    mark('bundle');
+    return p;
+  });
+  const connected = NativeConnection.connect({ address: config.temporal.address }).then((c) => {
+    mark('connection');
+    return c;
+  });
   // The feeder's delivery activity starts and signals sessions through a client.
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const clientConnected = Connection.connect({ address: config.temporal.address });
+  const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
+  const [bundlePath, connection, clientConnection] = await Promise.all([bundled, connected, clientConnected, migrated]);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const { hour, minute } = config.dailyCleanTimeUtc;
   const sessionDefaults = {
@@ -46,10 +58,10 @@ async function main(): Promise<void> {
       ),
       process.env,
     ),
-    // A dead worker's sessions move to a live one quickly instead of waiting on its sticky queue.
-    stickyQueueScheduleToStartTimeout: '2s',
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
-  logger.info({ taskQueue: SESSION_TASK_QUEUE }, 'session worker polling');
+  mark('workerCreated');
+  logger.info({ taskQueue: SESSION_TASK_QUEUE, bootMs: boot }, 'session worker polling');
   try {
     await worker.run();
   } finally {
