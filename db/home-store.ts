@@ -1,5 +1,18 @@
 import type { Pool } from './pool';
-import { SessionConfigSchema, type SessionConfig, type SystemConfig } from '../workflows/session-config';
+import { z } from 'zod';
+import { SessionConfigSchema, ScheduleSchema, type SessionConfig, type SystemConfig } from '../workflows/session-config';
+import { RiskLimitsSchema } from '../risk/limits';
+import { ProtectionsConfigSchema } from '../risk/protections';
+
+/** An account's risk settings as `maohome.accounts.risk_config` keeps them; absent parts take their defaults. */
+export const AccountRiskConfigSchema = z
+  .object({
+    risk: RiskLimitsSchema.optional(),
+    protections: ProtectionsConfigSchema.optional(),
+    schedule: ScheduleSchema.optional(),
+  })
+  .strict();
+export type AccountRiskConfig = z.input<typeof AccountRiskConfigSchema>;
 
 export interface AccountRow {
   account: string;
@@ -20,6 +33,16 @@ export class HomeStore {
     );
   }
 
+  /**
+   * Stores an account's risk limits, protections and schedule after validating them (a ZodError names
+   * the field); sessions started afterwards run with them. Returns false for an unknown account.
+   */
+  async setRiskConfig(account: string, config: AccountRiskConfig): Promise<boolean> {
+    const parsed = AccountRiskConfigSchema.parse(config);
+    const [r] = await this.pool.query('UPDATE maohome.accounts SET risk_config = ? WHERE account = ?', [JSON.stringify(parsed), account]);
+    return (r as { affectedRows: number }).affectedRows > 0;
+  }
+
   async upsertSystemConfig(account: string, s: SystemConfig, enabled = true): Promise<void> {
     await this.pool.query(
       `INSERT INTO maohome.system_configs (account, system_id, system_name, symbol, timeframe, params, enabled) VALUES (?,?,?,?,?,?,?)
@@ -34,15 +57,17 @@ export class HomeStore {
    * account is unknown. `tradingEnabled` and `dailyCleanTime` come from the process environment.
    */
   async loadSessionConfig(account: string, env: { tradingEnabled: boolean; dailyCleanTime: string }): Promise<SessionConfig | null> {
-    const [accounts] = await this.pool.query('SELECT account, broker FROM maohome.accounts WHERE account = ?', [account]);
-    const row = (accounts as { account: string; broker: string }[])[0];
+    const [accounts] = await this.pool.query('SELECT account, broker, risk_config FROM maohome.accounts WHERE account = ?', [account]);
+    const row = (accounts as { account: string; broker: string; risk_config: unknown }[])[0];
     if (!row) return null;
     const [systems] = await this.pool.query(
       `SELECT system_id, system_name, symbol, timeframe, params FROM maohome.system_configs
        WHERE account = ? AND enabled = 1 ORDER BY system_id`,
       [account],
     );
+    const stored = typeof row.risk_config === 'string' ? JSON.parse(row.risk_config) : (row.risk_config ?? {});
     return SessionConfigSchema.parse({
+      ...AccountRiskConfigSchema.parse(stored),
       account: row.account,
       broker: row.broker,
       tradingEnabled: env.tradingEnabled,
