@@ -1,29 +1,13 @@
 /** The real CLI process (`node --import tsx cli/maotrade.ts ...`): exit codes and stdout. */
 import { redactUrl } from '../../config/env';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { generateFrames } from '../../market/synthetic';
 import { statusQuery } from '../../workflows/definitions';
 import { ROOT, TEST_ENV, uniqueAccount } from '../support/env';
+import { cli, type Run } from './run-cli';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'cli', 'maotrade.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const oneLine = (r: Run) => {
   expect(r.stdout.endsWith('\n')).toBe(true);
@@ -129,7 +113,7 @@ describe('maotrade status / session', () => {
     expect(mine).toMatchObject({ account, broker: 'paper', status: { status: 'running', counters: { framesProcessed: expected.counters.framesProcessed } } });
     const table = await cli(['status']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`│ ${account}\\s+│ paper\\s+│ running\\s+│ live\\s+│ ${expected.counters.framesProcessed}\\s+│`));
+    expect(table.stdout).toMatch(new RegExp(`│ ${account}\\s+│ paper\\s+│ running\\s+│ active\\s+│ live\\s+│ ${expected.counters.framesProcessed}\\s+│`));
   });
 
   test('session positions --json equals the positions query; close-all closes them', async () => {
