@@ -7,6 +7,7 @@ import { checkMongo } from '../ops/checks/mongo';
 import { checkBreaker } from '../ops/checks/breaker';
 import { checkWorker, type PollerKind } from '../ops/checks/worker';
 import { checkSession } from '../ops/checks/session';
+import { checkFleet } from '../ops/checks/fleet';
 import { cliConfig, secondsOption } from './settings';
 
 interface CommonOpts {
@@ -122,6 +123,16 @@ export function checkCommand(setExit: (code: number) => void): Command {
           }),
         ),
       ),
+    );
+  withTemporal(
+    common(
+      check.command('fleet').description('trading states of the running sessions (visibility): any halted CRITICAL, any reducing WARNING'),
+      'the number of reducing (-w, default 0) and halted (-c, default 0) sessions',
+    ),
+  )
+    .option('--query <filter>', "search-attribute filter, e.g. \"MaoBroker = 'ig'\"")
+    .action(async (o: CommonOpts & { query?: string }) =>
+      setExit(await emit('fleet', o, async (ms) => checkFleet({ ...temporalTarget(o, ms), query: o.query, warning: o.warning, critical: o.critical }))),
     );
   return check;
 }

@@ -95,6 +95,7 @@ test('the tiers hold what they should: engine, feeder, brokers and sessions are 
       'maotrade_check_worker!maotrade-sessions!activity',
       'maotrade_check_worker!broker-paper!activity',
       expect.stringMatching(/^maotrade_check_session!/),
+      'maotrade_check_fleet!0!0',
     ]),
   );
   const infra = byTier('maotrade-infrastructure').map((c) => c.split('!')[0]);
@@ -107,7 +108,7 @@ test('the tiers hold what they should: engine, feeder, brokers and sessions are 
 test('maotrade commands call `maotrade check <target>` with options the CLI knows', () => {
   const mine = [...commands.entries()].filter(([, line]) => line.startsWith('$USER5$'));
   expect(mine.map(([n]) => n).sort()).toEqual(
-    ['maotrade_check_breaker', 'maotrade_check_mongo', 'maotrade_check_mysql', 'maotrade_check_session', 'maotrade_check_temporal', 'maotrade_check_worker'].sort(),
+    ['maotrade_check_breaker', 'maotrade_check_fleet', 'maotrade_check_mongo', 'maotrade_check_mysql', 'maotrade_check_session', 'maotrade_check_temporal', 'maotrade_check_worker'].sort(),
   );
   for (const [name, line] of mine) {
     const target = name.replace('maotrade_check_', '');
