@@ -2,7 +2,9 @@
  * The backtester against a LIVE paper session on the real Temporal dev server and MariaDB: the same
  * frames go through an AccountSession (session and paper-broker workers in this process) and through
  * runBacktest, and the session's stored rows in `mt_<account>` must equal the backtest's, field for
- * field: trades, orders and the equity curve.
+ * field: trades, orders (market orders, protective stop legs), working orders and the equity curve.
+ * Once with ma-crossover (market entries, stops, reversals), once with channel-breakout (stop entries
+ * that trigger or expire, brackets, trailing stops, stops that cannot be placed).
  */
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { runBacktest } from '../../backtest/engine';
@@ -10,6 +12,8 @@ import { generateFrames } from '../../market/synthetic';
 import { accountSchema } from '../../db/pool';
 import { uniqueAccount } from '../support/env';
 import { PAPER_TEST_CONFIG, feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
+import type { BacktestResult } from '../../backtest/types';
+import type { Frame } from '../../market/frame';
 
 /** Short averages on a trendless random walk: entries, reversals and stops within a couple of hundred bars. */
 const PARAMS = { fastPeriod: 2, slowPeriod: 5, stopDistancePct: 0.3 };
@@ -18,7 +22,7 @@ const SYSTEM_ID = 'ma';
 let workers: Awaited<ReturnType<typeof startInProcessWorkers>>;
 let client: Client;
 let connection: Connection;
-let handle: WorkflowHandle | undefined;
+const handles: WorkflowHandle[] = [];
 
 beforeAll(async () => {
   workers = await startInProcessWorkers({ paper: PAPER_TEST_CONFIG });
@@ -26,26 +30,27 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await handle?.terminate('test file done').catch(() => undefined);
+  for (const h of handles) await h.terminate('test file done').catch(() => undefined);
   await connection?.close();
   await workers?.stop();
 });
 
-test('a live paper session stores exactly the trades, orders and equity that runBacktest computes', async () => {
-  const account = uniqueAccount('btpar');
-  const symbol = account.toUpperCase();
-  const frames = generateFrames({ symbol, timeframe: '1m', count: 180, seed: 21, trendCycle: 0, volatilityPct: 0.3 });
-  const bt = runBacktest({ frames, system: 'ma-crossover', params: PARAMS, paper: PAPER_TEST_CONFIG, account, systemId: SYSTEM_ID });
-  // The frames must exercise entries, reversals and stops, or this proves little.
-  expect(bt.trades.length).toBeGreaterThanOrEqual(10);
-  expect(bt.trades.some((t) => t.exitReason === 'stop')).toBe(true);
-  expect(bt.trades.some((t) => t.exitReason === 'reverse')).toBe(true);
-
-  handle = await startSession(
+/** Feeds `frames` to a live paper session running `system` and compares its stored rows with `bt`, field for field. */
+async function expectLiveEquals(account: string, system: string, params: Record<string, unknown>, frames: Frame[], bt: BacktestResult): Promise<void> {
+  const handle = await startSession(
     client,
-    { account, broker: 'paper', tradingEnabled: true, systems: [{ id: SYSTEM_ID, system: 'ma-crossover', symbol, timeframe: '1m', params: PARAMS }] },
+    {
+      account,
+      broker: 'paper',
+      tradingEnabled: true,
+      systems: [{ id: SYSTEM_ID, system, symbol: frames[0].symbol, timeframe: '1m', params }],
+      // The frames arrive far faster than 1m apart: the order-rate limit (workflow time) would refuse
+      // entries a real-time session makes. The backtester has no risk engine to compare with.
+      risk: { maxOrdersPerMinute: 100_000 },
+    },
     workers.taskQueue,
   );
+  handles.push(handle);
   await feedPaced(workers.pool, handle, frames);
 
   const db = accountSchema(account);
@@ -109,5 +114,38 @@ test('a live paper session stores exactly the trades, orders and equity that run
   const open = await q(`SELECT position_ref, side, entry_price FROM \`${db}\`.positions WHERE status = 'open'`);
   expect(open.map((p) => [p.position_ref, p.side, p.entry_price])).toEqual(
     bt.openPosition ? [[bt.openPosition.positionRef, bt.openPosition.side, bt.openPosition.entryPrice]] : [],
+  );
+}
+
+test('a live paper session stores exactly the trades, orders and equity that runBacktest computes', async () => {
+  const account = uniqueAccount('btpar');
+  const frames = generateFrames({ symbol: account.toUpperCase(), timeframe: '1m', count: 180, seed: 21, trendCycle: 0, volatilityPct: 0.3 });
+  const bt = runBacktest({ frames, system: 'ma-crossover', params: PARAMS, paper: PAPER_TEST_CONFIG, account, systemId: SYSTEM_ID });
+  // The frames must exercise entries, reversals and stops, or this proves little.
+  expect(bt.trades.length).toBeGreaterThanOrEqual(10);
+  expect(bt.trades.some((t) => t.exitReason === 'stop')).toBe(true);
+  expect(bt.trades.some((t) => t.exitReason === 'reverse')).toBe(true);
+  await expectLiveEquals(account, 'ma-crossover', PARAMS, frames, bt);
+}, 300_000);
+
+test('brackets, trailing stops and stop entries (channel-breakout): the same trades, orders, working orders and equity live', async () => {
+  const account = uniqueAccount('btpcb');
+  // Frames from the next whole hour on: the session also expires working orders by workflow time (a timer
+  // backstop for when no frame comes), so frames from the past would see every order expire at once.
+  const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+  const frames = generateFrames({ symbol: account.toUpperCase(), timeframe: '1m', count: 200, seed: 21, trendCycle: 0, volatilityPct: 0.3, start });
+  const params = { period: 5, stopPct: 0.4, takeProfitPct: 0.5, trailingStopPct: 0.3 };
+  const bt = runBacktest({ frames, system: 'channel-breakout', params, paper: PAPER_TEST_CONFIG, account, systemId: SYSTEM_ID });
+  // Every new order feature must occur, or this proves little.
+  const reasons = new Set(bt.trades.map((t) => t.exitReason));
+  expect([...reasons].sort()).toEqual(['stop', 'stop-failed', 'take-profit', 'trailing-stop']);
+  expect(new Set(bt.workingOrders.map((w) => w.status))).toEqual(new Set(['triggered', 'expired']));
+  await expectLiveEquals(account, 'channel-breakout', params, frames, bt);
+
+  const wos = await workers.pool.query(
+    `SELECT ref, side, type, price, stop_level, take_profit, trailing_stop, created_at, expires_at, status FROM \`${accountSchema(account)}\`.working_orders ORDER BY ref`,
+  );
+  expect((wos[0] as any[]).map((w) => [w.ref, w.side, w.type, w.price, w.stop_level, w.take_profit, w.trailing_stop, Number(w.created_at), Number(w.expires_at), w.status])).toEqual(
+    bt.workingOrders.map((w) => [w.ref, w.side, w.type, w.price, w.stop ?? null, w.takeProfit ?? null, w.trailingStop ?? null, w.createdAt, w.expiresAt, w.status]),
   );
 }, 300_000);
