@@ -23,6 +23,7 @@ import {
   SESSION_TASK_QUEUE,
   frameSignal,
   pnlQuery,
+  riskQuery,
   sessionWorkflowId,
   statusQuery,
   submitFramesUpdate,
@@ -62,7 +63,20 @@ async function startOrFind(client: Client, cfg: ReturnType<typeof loadConfigOrEx
     // The paper broker is a simulated venue: trading "for real" on it is the point of the demo.
     tradingEnabled: true,
     dailyCleanTime: `${String(cfg.dailyCleanTimeUtc.hour).padStart(2, '0')}:${String(cfg.dailyCleanTimeUtc.minute).padStart(2, '0')}`,
-    systems: [{ id: 'ma-fast', system: 'ma-crossover', symbol: SYMBOL, timeframe: TF, params: { fastPeriod: 8, slowPeriod: 21, stopDistancePct: 0.15, quantity: 10000 } }],
+    systems: [
+      { id: 'ma-fast', system: 'ma-crossover', symbol: SYMBOL, timeframe: TF, params: { fastPeriod: 8, slowPeriod: 21, stopDistancePct: 0.15, quantity: 10000 } },
+      // Stop entries at the channel's edge with a bracket (stop + take-profit) and a trailing stop: the session emulates them.
+      {
+        id: 'breakout',
+        system: 'channel-breakout',
+        symbol: SYMBOL,
+        timeframe: TF,
+        params: { period: 30, quantity: 10000, stopPct: 0.12, takeProfitPct: 0.25, trailingStopPct: 0.1 },
+      },
+    ],
+    // Pre-trade limits and a daily-loss protection (the replay sends many frames a minute, hence the order rate).
+    risk: { maxOrderQuantity: 50_000, maxOpenPositions: 4, maxOrdersPerMinute: 120 },
+    protections: { dailyLoss: { limit: 5_000, action: 'reducing' } },
   };
   try {
     return await client.workflow.start<typeof accountSession>('accountSession', {
@@ -112,7 +126,7 @@ async function main(): Promise<void> {
   const lastDone = before.lastFrames[`${SYMBOL}|${TF}`] ?? 0;
   const todo = history.filter((f) => f.start > lastDone);
 
-  process.stdout.write(`\nMAOTrade paper demo — account "${ACCOUNT}", ${SYMBOL} ${TF}, moving-average crossover\n`);
+  process.stdout.write(`\nMAOTrade paper demo — account "${ACCOUNT}", ${SYMBOL} ${TF}, moving-average crossover + channel breakout (bracket, trailing stop)\n`);
   if (todo.length) {
     const bar = new SingleBar({ format: '  replaying market  [{bar}] {value}/{total} frames  {orders} orders', hideCursor: true }, Presets.shades_classic);
     bar.start(todo.length, 0, { orders: before.orderSeq });
@@ -131,9 +145,9 @@ async function main(): Promise<void> {
   const trades = await handle.query(tradesQuery);
   const pnl = await handle.query(pnlQuery);
   const status = await handle.query(statusQuery);
-  const table = new Table({ head: ['closed (UTC)', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
+  const table = new Table({ head: ['closed (UTC)', 'system', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
   for (const t of trades.slice(-12)) {
-    table.push([new Date(t.closedAt).toISOString().slice(5, 16).replace('T', ' '), t.side, t.quantity, t.entryPrice.toFixed(5), t.exitPrice.toFixed(5), fmt(t.pnl), t.exitReason]);
+    table.push([new Date(t.closedAt).toISOString().slice(5, 16).replace('T', ' '), t.systemId, t.side, t.quantity, t.entryPrice.toFixed(5), t.exitPrice.toFixed(5), fmt(t.pnl), t.exitReason]);
   }
   process.stdout.write(`\nLast trades (${trades.length} in all):\n${table.toString()}\n`);
   const [rows] = await pool.query(`SELECT equity FROM mt_${ACCOUNT}.equity ORDER BY ts DESC LIMIT 240`);
@@ -146,8 +160,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nRealised P&L ${fmt(pnl.realised)}  unrealised ${fmt(pnl.unrealised)}  orders ${status.orderSeq}  frames ${status.counters.framesProcessed}  status ${status.status}\n`,
   );
+  const risk = await handle.query(riskQuery);
+  process.stdout.write(
+    `Trading state ${status.tradingState}  risk refusals ${status.counters.ordersRefused}  working orders ${risk.workingOrders.length}  protection locks ${risk.locks.length}\n`,
+  );
   const ui = `http://${cfg.temporal.address.replace(/:\d+$/, '')}:8233/namespaces/${cfg.temporal.namespace}/workflows?query=${encodeURIComponent(`MaoAccount="${ACCOUNT}"`)}`;
-  process.stdout.write(`\nTemporal UI: ${ui}\n  (workflow ${sessionWorkflowId(ACCOUNT)}; search attributes MaoAccount=${ACCOUNT} MaoBroker=paper MaoStatus=${status.status})\n\n`);
+  process.stdout.write(`\nTemporal UI: ${ui}\n  (workflow ${sessionWorkflowId(ACCOUNT)}; search attributes MaoAccount=${ACCOUNT} MaoBroker=paper MaoStatus=${status.status} MaoTradingState=${status.tradingState})\n\n`);
 
   if (!live) {
     await connection.close();

@@ -22,7 +22,7 @@ export const WORKFLOWS_PATH = path.join(projectRoot(), 'workflows', 'index.ts');
  */
 export async function ensureWorkflowBundle(outPath: string): Promise<string> {
   const root = projectRoot();
-  const sources = ['workflows', 'systems', 'market', 'trading', 'brokers']
+  const sources = ['workflows', 'systems', 'market', 'trading', 'brokers', 'risk']
     .flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true }).map((f) => path.join(root, d, String(f))))
     .filter((f) => f.endsWith('.ts'));
   const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
