@@ -98,11 +98,10 @@ function systemAlone(frames: readonly Frame[], fast: number, slow: number): numb
 }
 
 /**
- * What-if A: the system as it is (a new closes window in its state each bar), but each average taken
- * with trading-signals' `getAverage` over the window's tail instead of a new SMA object fed the whole
- * window. Bit-identical to SMA.getResult(): the same reduce over the same values in the same order.
+ * The previous ma-crossover, bare: a new closes window each bar and each average taken with
+ * trading-signals' `getAverage` over the window's tail (what `decide` did before the running averages).
  */
-function whatIfGetAverage(closes: Float64Array, fast: number, slow: number): number {
+function oldSystemBare(closes: Float64Array, fast: number, slow: number): number {
   let window: number[] = [];
   let relation = 0;
   let crosses = 0;
@@ -153,19 +152,22 @@ function main(): void {
 
   const params = { fastPeriod: FAST, slowPeriod: SLOW, stopDistancePct: 1 };
   const engine = time(RUNS, () => runBacktest({ frames, system: 'ma-crossover', params }));
+  // The engine's floor: the same bars with a system that never trades (the scripted system, no steps).
+  const idle = time(RUNS, () => runBacktest({ frames, system: 'scripted', params: { script: [] } }));
   const sums = time(RUNS, () => bareRunningSums(closes, FAST, SLOW));
   const windowed = time(RUNS, () => bareWindowed(closes, FAST, SLOW));
   const alone = time(RUNS, () => systemAlone(frames, FAST, SLOW));
-  const avg = time(RUNS, () => whatIfGetAverage(closes, FAST, SLOW));
+  const avg = time(RUNS, () => oldSystemBare(closes, FAST, SLOW));
   const incremental = time(RUNS, () => whatIfIncrementalSma(closes, FAST, SLOW));
 
   const entries = engine.result.orders.filter((o) => o.kind === 'entry').length;
   const rows: [string, number, number][] = [
     ['runBacktest (engine + system)', engine.best, engine.median],
+    ['runBacktest, idle system', idle.best, idle.median],
     ['bare loop, running sums', sums.best, sums.median],
     ['bare loop, windowed sums', windowed.best, windowed.median],
     ['maCrossover.decide alone', alone.best, alone.median],
-    ['what-if A: getAverage on window', avg.best, avg.median],
+    ['old system: window rebuild', avg.best, avg.median],
     ['what-if B: SMA kept across bars', incremental.best, incremental.median],
   ];
   process.stdout.write(`${'loop'.padEnd(32)}${'best ms'.padStart(10)}${'median ms'.padStart(11)}${'bars/s (best)'.padStart(16)}${'ns/bar'.padStart(9)}${'× bare'.padStart(10)}\n`);
@@ -176,12 +178,12 @@ function main(): void {
   }
   process.stdout.write(
     `\ncrossovers: running sums ${fmt(sums.result)}, windowed ${fmt(windowed.result)}, decide alone ${fmt(alone.result)}, ` +
-      `what-if A ${fmt(avg.result)}, what-if B ${fmt(incremental.result)}; engine entries ${fmt(entries)}, trades ${fmt(engine.result.trades.length)}, orders ${fmt(engine.result.orders.length)}\n`,
+      `old system ${fmt(avg.result)}, what-if B ${fmt(incremental.result)}; engine entries ${fmt(entries)}, trades ${fmt(engine.result.trades.length)}, orders ${fmt(engine.result.orders.length)}\n`,
   );
   process.stdout.write(`ratio, time per bar: runBacktest / bare running-sum loop = ${(engine.best / sums.best).toFixed(1)}×\n`);
   process.stdout.write(
     `share of runBacktest spent in the system (decide alone / runBacktest): ${((100 * alone.best) / engine.best).toFixed(0)} %; ` +
-      `engine's own cost ≈ ${ns(engine.best - alone.best)} ns/bar\n`,
+      `engine's own cost ≈ ${ns(engine.best - alone.best)} ns/bar; with an idle system ${ns(idle.best)} ns/bar = ${(idle.best / sums.best).toFixed(1)}× bare\n`,
   );
   const heap = process.memoryUsage();
   process.stdout.write(`memory: heap used ${fmt(heap.heapUsed / 2 ** 20)} MiB, rss ${fmt(heap.rss / 2 ** 20)} MiB\n`);
