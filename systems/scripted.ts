@@ -28,7 +28,7 @@ const ScriptStepSchema = z
 
 export const ScriptedParamsSchema = z
   .object({
-    script: z.array(ScriptStepSchema).max(500, 'script has at most 500 steps'),
+    script: z.array(ScriptStepSchema).max(500, 'script has at most 500 steps').default([]),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -20,7 +20,8 @@ import { NO_DECISION, type Decision, type TradingSystem } from '../systems/types
 import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
 import { stopTouched, type Position } from '../trading/position';
 import { emulatedExitHit, initialTrailLevel, trailAfter } from '../trading/exits';
-import { workingOrderExpired, workingOrderExpiresAt, workingOrderRef, workingOrderTriggered, type WorkingOrder } from '../trading/working-order';
+import { workingOrderExpired, workingOrderFor, workingOrderRef, workingOrderTriggered, type WorkingOrder } from '../trading/working-order';
+import { decisionProblem } from '../trading/decision-check';
 import { checkIntent, type IntentToCheck } from '../risk/pre-trade';
 import { TradingStateCommandSchema, type TradingState, type TradingStateChange } from '../risk/trading-state';
 import { initialProtectionState, nextUtcMidnight, onEquity, onTradeClosed } from '../risk/protections';
@@ -799,26 +800,19 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     const wo = state.workingOrders[systemId];
     if (!wo) return;
     delete state.workingOrders[systemId];
+    delete state.workingDeadlines[wo.ref];
     recordWorking(wo, status, outcome);
     wf.log.info(`working order ${status}`, { account, systemId, ref: wo.ref, type: wo.type, price: wo.price, why });
   }
 
   function placeWorking(systemId: string, d: Decision, entry: { type: 'limit' | 'stop'; price: number; expiresAfterMs?: number }, frame: Frame, outcome: SessionOutcome): void {
     endWorking(systemId, 'cancelled', outcome, 'replaced by a new entry order');
-    const wo: WorkingOrder = {
-      ref: workingOrderRef(account, ++state.workingSeq),
-      systemId,
-      symbol: frame.symbol,
-      side: d.action === 'buy' ? 'buy' : 'sell',
-      quantity: d.quantity,
-      type: entry.type,
-      price: entry.price,
-      ...(d.stop !== undefined ? { stop: d.stop } : {}),
-      ...(d.takeProfit !== undefined ? { takeProfit: d.takeProfit } : {}),
-      ...(d.trailingStop !== undefined ? { trailingStop: d.trailingStop } : {}),
-      createdAt: frame.start,
-      ...(entry.expiresAfterMs !== undefined ? { expiresAt: workingOrderExpiresAt(frame.start, timeframeMs(frame.timeframe), entry.expiresAfterMs) } : {}),
-    };
+    const wo = workingOrderFor(workingOrderRef(account, ++state.workingSeq), systemId, d, entry, frame);
+    if (entry.expiresAfterMs !== undefined) {
+      // The backstop counts in workflow time from now (frames may be historical), with one timeframe of grace
+      // for the last frame to arrive: on live frames the frames expire it first, as in the backtester.
+      state.workingDeadlines[wo.ref] = Date.now() + entry.expiresAfterMs + 2 * timeframeMs(frame.timeframe);
+    }
     state.workingOrders[systemId] = wo;
     recordWorking(wo, 'working', outcome);
     wf.log.info('working order placed', { account, systemId, ref: wo.ref, type: wo.type, side: wo.side, price: wo.price });
@@ -835,6 +829,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     }
     if (!workingOrderTriggered(wo, frame)) return;
     delete state.workingOrders[systemId];
+    delete state.workingDeadlines[wo.ref];
     if (state.status === 'paused') {
       state.counters.entriesSkippedWhilePaused++;
       recordWorking(wo, 'cancelled', outcome);
@@ -867,20 +862,6 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     if (pos.trailing && level !== undefined) state.positions[systemId] = { ...pos, trailing: { ...pos.trailing, level } };
   }
 
-  function validDecision(d: Decision): string | null {
-    if (!['none', 'buy', 'sell', 'close'].includes(d.action)) return `unknown action ${String(d.action)}`;
-    if ((d.action === 'buy' || d.action === 'sell') && !(Number.isFinite(d.quantity) && d.quantity > 0)) return `quantity ${d.quantity} is not a positive number`;
-    if (d.stop !== undefined && !(Number.isFinite(d.stop) && d.stop > 0)) return `stop ${d.stop} is not a positive price`;
-    if (d.takeProfit !== undefined && !(Number.isFinite(d.takeProfit) && d.takeProfit > 0)) return `takeProfit ${d.takeProfit} is not a positive price`;
-    if (d.trailingStop !== undefined && !(Number.isFinite(d.trailingStop) && d.trailingStop > 0)) return `trailingStop ${d.trailingStop} is not a positive distance`;
-    const e = d.entry;
-    if (e !== undefined && e.type !== 'market') {
-      if (e.type !== 'limit' && e.type !== 'stop') return `entry.type ${String((e as { type: unknown }).type)} is not market, limit or stop`;
-      if (!(Number.isFinite(e.price) && e.price > 0)) return `entry.price ${e.price} is not a positive price`;
-      if (e.expiresAfterMs !== undefined && !(Number.isFinite(e.expiresAfterMs) && e.expiresAfterMs > 0)) return `entry.expiresAfterMs ${e.expiresAfterMs} is not a positive duration`;
-    }
-    return null;
-  }
 
   async function act(systemId: string, decision: Decision, frame: Frame, outcome: SessionOutcome): Promise<void> {
     const pos = state.positions[systemId];
@@ -939,7 +920,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
         });
         rt.state = out.state;
         decision = out.decision;
-        const bad = validDecision(decision);
+        const bad = decisionProblem(decision);
         if (bad) {
           wf.log.error('system returned an invalid decision; ignored', { account, systemId: cfg.id, reason: bad });
           decision = NO_DECISION;
@@ -1072,21 +1053,11 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     timersChanged = true;
   }
 
-  /** Working orders expire on the frames (parity with the backtester); this backstop also ends one when no frame comes. */
-  function workingBackstop(wo: WorkingOrder): number | null {
-    if (wo.expiresAt === undefined) return null;
-    const { cfg } = systems.get(wo.systemId) ?? {};
-    return wo.expiresAt + (cfg ? timeframeMs(cfg.timeframe) : 0);
-  }
-
   function nextDeadline(): number | null {
     const times: number[] = state.locks.map((l) => l.until);
     if (state.dailyLossLiftAt !== null) times.push(state.dailyLossLiftAt);
     if (state.nextFlattenAt !== null) times.push(state.nextFlattenAt);
-    for (const wo of Object.values(state.workingOrders)) {
-      const at = workingBackstop(wo);
-      if (at !== null) times.push(at);
-    }
+    times.push(...Object.values(state.workingDeadlines));
     return times.length ? Math.min(...times) : null;
   }
 
@@ -1100,10 +1071,12 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       // Only a state this protection set is lifted; a person's halt or a drawdown breach stays.
       if (state.tradingStateBy === 'protection:daily-loss') setTradingState('active', 'protection:daily-loss', 'new UTC day: the daily loss limit starts afresh', 'protection');
     }
+    // Working orders expire on frames (parity with the backtester); this backstop ends one when no frame comes.
     for (const wo of Object.values(state.workingOrders)) {
-      const at = workingBackstop(wo);
-      if (at !== null && now >= at) endWorking(wo.systemId, 'expired', outcome, 'expired (no frame reached it in time)');
+      const at = state.workingDeadlines[wo.ref];
+      if (at !== undefined && now >= at) endWorking(wo.systemId, 'expired', outcome, 'expired (no frame came in time)');
     }
+    for (const [ref, at] of Object.entries(state.workingDeadlines)) if (now >= at) delete state.workingDeadlines[ref];
     if (state.nextFlattenAt !== null && now >= state.nextFlattenAt) {
       state.nextFlattenAt = config.schedule.flattenAt ? nextCleanTime(now, config.schedule.flattenAt) : null;
       await flattenAtSessionClose(now, outcome);

@@ -62,6 +62,8 @@ export interface SessionState {
   nextFlattenAt: number | null;
   /** Emulated limit/stop entries waiting for a frame, by system id (at most one per system). */
   workingOrders: Record<string, WorkingOrder>;
+  /** Workflow-time backstop expiry of each working order with an expiry, by ref. */
+  workingDeadlines: Record<string, number>;
   workingSeq: number;
 }
 
@@ -81,6 +83,7 @@ export function normaliseRiskState(s: SessionState): SessionState {
   s.dailyLossLiftAt ??= null;
   s.nextFlattenAt ??= null;
   s.workingOrders ??= {};
+  s.workingDeadlines ??= {};
   s.workingSeq ??= 0;
   s.counters.ordersRefused ??= 0;
   return s;
@@ -139,6 +142,7 @@ export function initialSessionState(): SessionState {
     dailyLossLiftAt: null,
     nextFlattenAt: null,
     workingOrders: {},
+    workingDeadlines: {},
     workingSeq: 0,
   };
 }

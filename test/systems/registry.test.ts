@@ -22,7 +22,7 @@ describe('registry', () => {
       expect(e.retryable).toBe(false);
       expect(e.systemName).toBe('turtle');
       expect(e.knownNames).toContain('ma-crossover');
-      expect(e.message).toBe('unknown trading system "turtle"; known systems: channel-breakout, ma-crossover');
+      expect(e.message).toBe('unknown trading system "turtle"; known systems: channel-breakout, ma-crossover, scripted');
     }
   });
 
@@ -43,6 +43,7 @@ describe('registry', () => {
         description: expect.stringContaining('crossover'),
         defaultParams: { fastPeriod: 10, slowPeriod: 30, quantity: 1, stopDistancePct: 1, allowShort: true, maType: 'sma' },
       },
+      { name: 'scripted', description: expect.stringContaining('script'), defaultParams: { script: [] } },
     ]);
   });
 });
