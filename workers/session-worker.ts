@@ -25,8 +25,9 @@ async function main(): Promise<void> {
   const rt = await bootProcess('session-worker');
   mark('runtime');
   const { config, logger } = rt;
-  // Independent start-up steps run together; the migrations only have to be done before the first task.
+  // Independent start-up steps run together; the migrations only have to be done before the worker polls.
   const migrated = migrateShared(config.mysqlUrl).then(() => mark('migrations'));
+  migrated.catch(() => undefined); // its error is thrown by the `await migrated` below, not as an unhandled rejection
   const bundled = ensureWorkflowBundle(process.env.MAOTRADE_WORKFLOW_BUNDLE ?? path.join(projectRoot(), '.run', 'workflow-bundle.js')).then((p) => {
     mark('bundle');
     return p;
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   // The feeder's delivery activity starts and signals sessions through a client.
   const clientConnected = Connection.connect({ address: config.temporal.address });
   const pool = createPool(config.mysqlUrl, { connectionLimit: 20 });
-  const [bundlePath, connection, clientConnection] = await Promise.all([bundled, connected, clientConnected, migrated]);
+  const [bundlePath, connection, clientConnection] = await Promise.all([bundled, connected, clientConnected]);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const { hour, minute } = config.dailyCleanTimeUtc;
   const sessionDefaults = {
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
   mark('workerCreated');
+  await migrated; // before the first poll: activities write to the shared schemas
   logger.info({ taskQueue: SESSION_TASK_QUEUE, bootMs: boot }, 'session worker polling');
   try {
     await worker.run();
