@@ -1,5 +1,7 @@
 # MAOTrade worker image: one image, the command picks the process (see docker-compose.yml):
-#   npx tsx workers/session-worker.ts          npx tsx workers/broker-worker.ts <broker>
+#   node .run/dist/session-worker.js          node .run/dist/broker-worker.js <broker>
+# (the workers are compiled at build time, so a restarted worker starts without compiling TypeScript; the
+# gateway and CLI run through tsx).
 # Configured only by environment variables (config/env.ts).
 FROM node:20-bookworm-slim
 
@@ -11,8 +13,8 @@ RUN npm ci --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
-# The session worker writes its workflow bundle to .run/ on first start.
-RUN mkdir -p .run && chown node:node .run
+# Compiled workers in .run/dist; the session worker writes its workflow bundle to .run/ on first start.
+RUN npm run build:workers && chown -R node:node .run
 USER node
 
-CMD ["npx", "tsx", "workers/session-worker.ts"]
+CMD ["node", ".run/dist/session-worker.js"]

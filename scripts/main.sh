@@ -54,9 +54,11 @@ case "${1:-up}" in
   up)
     [[ -d node_modules ]] || npm ci --no-audit --no-fund
     bash scripts/stack.sh up
+    # The workers run compiled (as in production): a restart after a crash skips the TypeScript step.
+    npm run --silent build:workers
+    start session-worker '"state":"RUNNING"' node .run/dist/session-worker.js
+    start broker-paper '"state":"RUNNING"' node .run/dist/broker-worker.js paper
     NODE=(node --import tsx)
-    start session-worker '"state":"RUNNING"' "${NODE[@]}" workers/session-worker.ts
-    start broker-paper '"state":"RUNNING"' "${NODE[@]}" workers/broker-worker.ts paper
     "${NODE[@]}" scripts/demo.ts
     start demo-feeder 'live feeder' "${NODE[@]}" scripts/demo.ts --live
     echo "The demo session keeps trading one frame a minute. Stop everything with: npm run stop"

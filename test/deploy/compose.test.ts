@@ -136,13 +136,13 @@ describe('docker-compose.yml', () => {
   });
 
   test('session-worker runs workers/session-worker.ts', () => {
-    expect(commandOf(services['session-worker'])).toEqual(['npx', 'tsx', 'workers/session-worker.ts']);
+    expect(commandOf(services['session-worker'])).toEqual(['node', '.run/dist/session-worker.js']);
   });
 
   test('one service per broker, broker-<name>, running the broker worker for that broker', () => {
     expect([...brokerServices].sort()).toEqual(BROKER_NAMES.map((b) => `broker-${b}`).sort());
     for (const broker of BROKER_NAMES) {
-      expect(commandOf(services[`broker-${broker}`])).toEqual(['npx', 'tsx', 'workers/broker-worker.ts', broker]);
+      expect(commandOf(services[`broker-${broker}`])).toEqual(['node', '.run/dist/broker-worker.js', broker]);
     }
   });
 });

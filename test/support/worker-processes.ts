@@ -8,9 +8,10 @@ import { PAPER_TEST_CONFIG, temporalClient } from './harness';
 
 export type WorkerKind = 'session' | 'broker-paper';
 
+/** The compiled workers (`.run/dist`, built by the global setup from the current sources), as deployed. */
 const ENTRY: Record<WorkerKind, string[]> = {
-  session: ['workers/session-worker.ts'],
-  'broker-paper': ['workers/broker-worker.ts', 'paper'],
+  session: ['.run/dist/session-worker.js'],
+  'broker-paper': ['.run/dist/broker-worker.js', 'paper'],
 };
 
 /**
@@ -36,7 +37,7 @@ export class WorkerProcess {
     const logDir = path.join(ROOT, '.run', 'test-logs');
     fs.mkdirSync(logDir, { recursive: true });
     const log = fs.createWriteStream(path.join(logDir, `${this.kind}-${process.pid}-${this.starts}.log`));
-    const child = spawn(process.execPath, ['--import', 'tsx', ...ENTRY[this.kind]], {
+    const child = spawn(process.execPath, ENTRY[this.kind], {
       cwd: ROOT,
       env: {
         ...process.env,
