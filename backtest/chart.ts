@@ -10,7 +10,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { minMaxIndices } from './downsample';
 import { statsRows } from './report';
-import type { BacktestStats, EquityPoint } from './types';
+import type { BacktestStats, EquityCurve } from './types';
 
 /** Points drawn at most; a longer curve is thinned by `minMaxIndices` (peaks and troughs kept). */
 export const DEFAULT_MAX_POINTS = 2000;
@@ -24,16 +24,17 @@ export interface ChartPoint {
 }
 
 /** The points to draw: drawdown from the full curve, then at most `maxPoints` of them. */
-export function chartPoints(curve: readonly EquityPoint[], startingBalance: number, maxPoints = DEFAULT_MAX_POINTS): ChartPoint[] {
-  const keep = minMaxIndices(curve, maxPoints);
+export function chartPoints(curve: EquityCurve, startingBalance: number, maxPoints = DEFAULT_MAX_POINTS): ChartPoint[] {
+  const { ts, equity } = curve;
+  const keep = minMaxIndices(equity, maxPoints);
   const out: ChartPoint[] = new Array(keep.length);
   let peak = startingBalance;
   let k = 0;
-  for (let i = 0; i < curve.length && k < keep.length; i++) {
-    const e = curve[i].equity;
+  for (let i = 0; i < equity.length && k < keep.length; i++) {
+    const e = equity[i];
     if (e > peak) peak = e;
     if (keep[k] === i) {
-      out[k++] = { ts: curve[i].ts, equity: e, drawdownPct: peak > 0 ? ((e - peak) / peak) * 100 : 0 };
+      out[k++] = { ts: ts[i], equity: e, drawdownPct: peak > 0 ? ((e - peak) / peak) * 100 : 0 };
     }
   }
   return out;
@@ -97,7 +98,7 @@ export function equityChartSpec(points: ChartPoint[], opts: ChartOptions): TopLe
 }
 
 /** Renders the chart to an SVG string; `points` is how many points were drawn. */
-export async function renderEquitySvg(curve: readonly EquityPoint[], opts: ChartOptions): Promise<{ svg: string; points: number }> {
+export async function renderEquitySvg(curve: EquityCurve, opts: ChartOptions): Promise<{ svg: string; points: number }> {
   const points = chartPoints(curve, opts.startingBalance, opts.maxPoints);
   const vgSpec = compile(equityChartSpec(points, opts)).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
@@ -112,7 +113,7 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export interface ReportInput {
-  equityCurve: readonly EquityPoint[];
+  equityCurve: EquityCurve;
   stats: BacktestStats;
   title?: string;
   subtitle?: string | string[];
@@ -126,7 +127,7 @@ export function reportHtml(svg: string, input: ReportInput, points: number): str
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
     .join('\n');
   const n = (x: number) => x.toLocaleString('en-US');
-  const bars = input.equityCurve.length;
+  const bars = input.equityCurve.ts.length;
   const drawn = points === bars ? `${n(points)} points, one per bar` : `${n(points)} points drawn of ${n(bars)} bars (lowest and highest of each run kept)`;
   return `<!doctype html>
 <html lang="en">
@@ -147,7 +148,7 @@ th { font-weight: 600; color: #444; }
 <body>
 <h1>${title}</h1>
 ${[input.subtitle ?? []].flat().map((line) => `<p class="sub">${escapeHtml(line)}</p>`).join('\n')}
-<figure data-points="${points}" data-bars="${input.equityCurve.length}">
+<figure data-points="${points}" data-bars="${input.equityCurve.ts.length}">
 ${svg}
 <figcaption>${escapeHtml(drawn)}</figcaption>
 </figure>
@@ -172,5 +173,5 @@ export async function writeEquityReport(
     maxPoints: input.maxPoints,
   });
   await writeFile(file, format === 'svg' ? svg : reportHtml(svg, input, points));
-  return { file, format, points, bars: input.equityCurve.length };
+  return { file, format, points, bars: input.equityCurve.ts.length };
 }

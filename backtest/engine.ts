@@ -35,7 +35,7 @@ import { unrealisedPnl, type Position } from '../trading/position';
 import { closeTrade, round8, type ExitReason, type Trade } from '../trading/trade';
 import { workingOrderExpired, workingOrderFor, workingOrderRef, workingOrderTriggered } from '../trading/working-order';
 import { computeStats } from './stats';
-import type { BacktestOptions, BacktestOrder, BacktestOrderKind, BacktestResult, BacktestWorkingOrder, EquityPoint } from './types';
+import type { BacktestOptions, BacktestOrder, BacktestOrderKind, BacktestResult, BacktestWorkingOrder, EquityCurve } from './types';
 
 /** The frames cannot be backtested as given (mixed streams, out of order, empty symbol). Never retried. */
 export class BacktestInputError extends Error {
@@ -88,7 +88,9 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const trades: Trade[] = [];
   const orders: BacktestOrder[] = [];
   const workingOrders: BacktestWorkingOrder[] = [];
-  const equityCurve: EquityPoint[] = new Array(n);
+  // The curve as two columns: no object per bar (see EquityCurve).
+  const equityTs = new Float64Array(n);
+  const equityValue = new Float64Array(n);
   const diagnostics = { systemErrors: 0, invalidDecisions: 0, rejectedOrders: 0 };
   let state = impl.initialState(params);
   let pos: Position | null = null;
@@ -283,12 +285,14 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     // 4. Equity at the bar's close, as the session records it.
     const open = pos as Position | null;
     const unrealised = open !== null ? unrealisedPnl(open, f.close) : 0;
-    equityCurve[i] = { ts: f.start + tfMs, equity: round8(startingBalance + (realised + unrealised)) };
+    equityTs[i] = f.start + tfMs;
+    equityValue[i] = round8(startingBalance + (realised + unrealised));
     if (onProgress !== undefined && (i + 1) % every === 0) onProgress(i + 1, n);
   }
   if (onProgress !== undefined && n % every !== 0) onProgress(n, n);
 
   const openPosition = pos as Position | null;
+  const equityCurve: EquityCurve = { ts: equityTs, equity: equityValue };
   const stats = computeStats({ trades, equityCurve, startingBalance, timeframe, openPosition });
   return { trades, orders, workingOrders, equityCurve, stats, openPosition, params, diagnostics };
 }

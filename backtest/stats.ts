@@ -1,6 +1,6 @@
 import { timeframeMs, type Timeframe } from '../market/timeframe';
 import { round8, type Trade } from '../trading/trade';
-import type { BacktestStats, EquityPoint } from './types';
+import type { BacktestStats, EquityCurve } from './types';
 
 /** A calendar year in ms: markets are taken to trade around the clock (365 × 24 h), like crypto and FX CFDs. */
 export const YEAR_MS = 365 * 86_400_000;
@@ -16,7 +16,7 @@ export function periodsPerYearOf(timeframe: Timeframe): number {
 export interface StatsInput {
   trades: readonly Pick<Trade, 'pnl' | 'openedAt' | 'closedAt'>[];
   /** One point per bar, in order: ts = bar end (bar start + timeframe), equity at the bar's close. */
-  equityCurve: readonly EquityPoint[];
+  equityCurve: EquityCurve;
   startingBalance: number;
   timeframe: Timeframe;
   /** The position still open after the last bar (its entry bar's start), if any. */
@@ -26,13 +26,13 @@ export interface StatsInput {
 }
 
 /** Number of bars whose start is ≤ `start`: bars are found by their end `ts`, so start ≤ x ⇔ ts ≤ x + tf. */
-function barsStartingAtOrBefore(curve: readonly EquityPoint[], start: number, tfMs: number): number {
+function barsStartingAtOrBefore(ts: Float64Array, start: number, tfMs: number): number {
   const limit = start + tfMs;
   let lo = 0;
-  let hi = curve.length;
+  let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (curve[mid].ts <= limit) lo = mid + 1;
+    if (ts[mid] <= limit) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -48,11 +48,12 @@ function barsStartingAtOrBefore(curve: readonly EquityPoint[], start: number, tf
  *   inside it) was in the market during bars i+1..j; exposure = such bars / all bars.
  */
 export function computeStats(input: StatsInput): BacktestStats {
-  const { trades, equityCurve: curve, startingBalance, timeframe } = input;
+  const { trades, startingBalance, timeframe } = input;
+  const { ts, equity } = input.equityCurve;
   const tfMs = timeframeMs(timeframe);
   const periodsPerYear = input.periodsPerYear ?? periodsPerYearOf(timeframe);
-  const bars = curve.length;
-  const endEquity = bars > 0 ? curve[bars - 1].equity : startingBalance;
+  const bars = ts.length;
+  const endEquity = bars > 0 ? equity[bars - 1] : startingBalance;
 
   let netPnl = 0;
   let wins = 0;
@@ -69,9 +70,9 @@ export function computeStats(input: StatsInput): BacktestStats {
       losses++;
       grossLoss = round8(grossLoss + t.pnl);
     }
-    barsInMarket += barsStartingAtOrBefore(curve, t.closedAt, tfMs) - barsStartingAtOrBefore(curve, t.openedAt, tfMs);
+    barsInMarket += barsStartingAtOrBefore(ts, t.closedAt, tfMs) - barsStartingAtOrBefore(ts, t.openedAt, tfMs);
   }
-  if (input.openPosition) barsInMarket += bars - barsStartingAtOrBefore(curve, input.openPosition.openedAt, tfMs);
+  if (input.openPosition) barsInMarket += bars - barsStartingAtOrBefore(ts, input.openPosition.openedAt, tfMs);
 
   let peak = startingBalance;
   let maxDrawdown = 0;
@@ -82,7 +83,7 @@ export function computeStats(input: StatsInput): BacktestStats {
   let mean = 0;
   let m2 = 0;
   for (let k = 0; k < bars; k++) {
-    const e = curve[k].equity;
+    const e = equity[k];
     if (e > peak) peak = e;
     const dd = peak - e;
     if (dd > maxDrawdown) maxDrawdown = dd;

@@ -83,6 +83,17 @@ export interface EquityPoint {
   equity: number;
 }
 
+/**
+ * The equity points of a run as two columns of the same length: `ts[k]` and `equity[k]` are point k.
+ * Columns, not an array of EquityPoint: a million-bar run would otherwise keep a million objects alive,
+ * which the garbage collector marks again on every major collection. `equityPoints` (equity-curve.ts)
+ * materialises the points where objects are wanted (tests, small curves).
+ */
+export interface EquityCurve {
+  readonly ts: Float64Array;
+  readonly equity: Float64Array;
+}
+
 export interface BacktestStats {
   bars: number;
   /** Timeframe the stats were annualised with. */
@@ -125,7 +136,8 @@ export interface BacktestResult {
   orders: BacktestOrder[];
   /** Every limit/stop entry placed, in the order placed. */
   workingOrders: BacktestWorkingOrder[];
-  equityCurve: EquityPoint[];
+  /** One point per bar, in bar order. */
+  equityCurve: EquityCurve;
   stats: BacktestStats;
   /** The position still open after the last bar, or null. */
   openPosition: Position | null;

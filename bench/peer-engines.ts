@@ -85,7 +85,7 @@ function maotrade(csvPath: string): EngineResult {
     orders: r.orders.length,
     realised: r.stats.netPnl ?? r.trades.reduce((s, t) => s + t.pnl, 0),
     open_position: r.openPosition ? (r.openPosition.side === 'long' ? 1 : -1) * r.openPosition.quantity : 0,
-    final_equity: r.equityCurve[r.equityCurve.length - 1].equity,
+    final_equity: r.stats.endEquity,
   };
 }
 

@@ -6,7 +6,6 @@ import { writeEquityReport, chartPoints } from '../../backtest/chart';
 import { minMaxIndices } from '../../backtest/downsample';
 import { runBacktest } from '../../backtest/engine';
 import { generateFrames } from '../../market/synthetic';
-import type { EquityPoint } from '../../backtest/types';
 
 let dir: string;
 beforeAll(async () => {
@@ -52,7 +51,7 @@ test('a long run is thinned to 2⌊max/2⌋ points that keep every run\'s low an
   expect(equityLinePoints(svg)).toBe(1000);
   // The lowest and the highest equity of the whole run are among the points drawn.
   const drawn = chartPoints(r.equityCurve, r.stats.startingBalance, 1001).map((p) => p.equity);
-  const all = r.equityCurve.map((p) => p.equity);
+  const all = Array.from(r.equityCurve.equity);
   expect(Math.min(...drawn)).toBe(Math.min(...all));
   expect(Math.max(...drawn)).toBe(Math.max(...all));
   // The deepest drawdown drawn is the run's own.
@@ -61,13 +60,13 @@ test('a long run is thinned to 2⌊max/2⌋ points that keep every run\'s low an
 });
 
 test('thinning: time order kept, both extremes of each run, exact count', () => {
-  const curve: EquityPoint[] = [5, 1, 9, 3, 3, 3, 7, 2, 8, 4].map((equity, i) => ({ ts: i, equity }));
+  const curve = [5, 1, 9, 3, 3, 3, 7, 2, 8, 4];
   expect(minMaxIndices(curve, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   expect(minMaxIndices(curve, 11)).toHaveLength(10);
   // 4 runs: [5,1] [9,3,3] [3,7] [2,8,4] → the low and the high of each, in time order.
   expect(minMaxIndices(curve, 9)).toEqual([0, 1, 2, 3, 5, 6, 7, 8]);
   expect(minMaxIndices(curve, 4)).toEqual([1, 2, 7, 8]); // runs [5,1,9,3,3] and [3,7,2,8,4]
   // A flat run still gives two points (its first and its last), so the count is exact.
-  expect(minMaxIndices([3, 3, 3, 3].map((equity, ts) => ({ ts, equity })), 2)).toEqual([0, 3]);
+  expect(minMaxIndices([3, 3, 3, 3], 2)).toEqual([0, 3]);
   expect(() => minMaxIndices(curve, 1)).toThrow(RangeError);
 });

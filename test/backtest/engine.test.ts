@@ -1,5 +1,5 @@
 /** runBacktest's contract beyond parity: inputs it refuses, progress, starting balance, ids, purity. */
-import { runBacktest, BacktestInputError } from '../../backtest';
+import { runBacktest, BacktestInputError, equityPoints } from '../../backtest';
 import { InvalidSystemParamsError, UnknownSystemError } from '../../systems/registry';
 import { generateFrames } from '../../market/synthetic';
 
@@ -22,7 +22,7 @@ test('frames must be one stream in strictly increasing order', () => {
 test('no frames: no trades, empty curve, starting equity', () => {
   const r = runBacktest({ frames: [], system: 'ma-crossover' });
   expect(r.trades).toEqual([]);
-  expect(r.equityCurve).toEqual([]);
+  expect(equityPoints(r.equityCurve)).toEqual([]);
   expect(r.stats.endEquity).toBe(100_000);
   expect(r.stats.bars).toBe(0);
 });

@@ -12,6 +12,7 @@ import { generateFrames } from '../../market/synthetic';
 import { accountSchema } from '../../db/pool';
 import { uniqueAccount } from '../support/env';
 import { PAPER_TEST_CONFIG, feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
+import { equityPoints } from '../../backtest/equity-curve';
 import type { BacktestResult } from '../../backtest/types';
 import type { Frame } from '../../market/frame';
 
@@ -109,7 +110,7 @@ async function expectLiveEquals(account: string, system: string, params: Record<
   expect(legs.every((l) => l.stop_level !== null && l.position_ref === l.client_order_id.slice(0, -2))).toBe(true);
 
   const equity = await q(`SELECT ts, equity FROM \`${db}\`.equity ORDER BY ts`);
-  expect(equity.map((e) => ({ ts: Number(e.ts), equity: e.equity }))).toEqual(bt.equityCurve);
+  expect(equity.map((e) => ({ ts: Number(e.ts), equity: e.equity }))).toEqual(equityPoints(bt.equityCurve));
 
   const open = await q(`SELECT position_ref, side, entry_price FROM \`${db}\`.positions WHERE status = 'open'`);
   expect(open.map((p) => [p.position_ref, p.side, p.entry_price])).toEqual(

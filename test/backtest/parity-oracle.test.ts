@@ -68,8 +68,9 @@ describe.each(Object.entries(PAPERS))('%s', (_venue, paper) => {
       );
 
       // One equity point per bar at the bar's end; the final one is balance + realised + open P&L.
-      expect(result.equityCurve).toHaveLength(frames.length);
-      expect(result.equityCurve[0].ts).toBe(frames[0].start + 60_000);
+      expect(result.equityCurve.ts).toHaveLength(frames.length);
+      expect(result.equityCurve.equity).toHaveLength(frames.length);
+      expect(result.equityCurve.ts[0]).toBe(frames[0].start + 60_000);
       const lastClose = frames[frames.length - 1].close;
       const open = expected.finalPosition;
       const unrealised = open ? (lastClose - open.entryPrice) * open.quantity * (open.side === 'long' ? 1 : -1) : 0;

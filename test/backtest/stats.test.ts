@@ -1,12 +1,12 @@
 /** backtest/stats.ts on handcrafted trades and equity curves: every figure checked against a hand computation. */
 import { computeStats, periodsPerYearOf } from '../../backtest/stats';
-import type { EquityPoint } from '../../backtest/types';
+import { equityCurveOf } from '../../backtest/equity-curve';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 /** Bar k starts at T0 + k·H; its equity point is stamped at the bar's end. */
 const start = (k: number) => T0 + k * H;
-const curve = (equities: number[]): EquityPoint[] => equities.map((equity, k) => ({ ts: start(k) + H, equity }));
+const curve = (equities: number[]) => equityCurveOf(equities.map((equity, k) => ({ ts: start(k) + H, equity })));
 
 test('annualisation: bars in a 365-day, around-the-clock year', () => {
   expect(periodsPerYearOf('1m')).toBe(525_600);
@@ -84,7 +84,7 @@ test('exposure: a position entered at the close of bar i and left on bar j held 
   expect(s.exposure).toBe(0.6);
   const flat = computeStats({ trades: [], equityCurve: curve(Array(4).fill(1000)), startingBalance: 1000, timeframe: '1h' });
   expect(flat.exposure).toBe(0);
-  expect(computeStats({ trades: [], equityCurve: [], startingBalance: 1000, timeframe: '1h' }).exposure).toBe(0);
+  expect(computeStats({ trades: [], equityCurve: curve([]), startingBalance: 1000, timeframe: '1h' }).exposure).toBe(0);
 });
 
 test('Sharpe: mean over sample sd of per-bar returns, × √(bars per year); sign follows the returns', () => {
@@ -104,7 +104,7 @@ test('Sharpe: mean over sample sd of per-bar returns, × √(bars per year); sig
 test('Sharpe is null when it is undefined: flat equity, or fewer than two bars', () => {
   expect(computeStats({ trades: [], equityCurve: curve([100, 100, 100]), startingBalance: 100, timeframe: '1h' }).sharpe).toBeNull();
   expect(computeStats({ trades: [], equityCurve: curve([101]), startingBalance: 100, timeframe: '1h' }).sharpe).toBeNull();
-  expect(computeStats({ trades: [], equityCurve: [], startingBalance: 100, timeframe: '1h' }).sharpe).toBeNull();
+  expect(computeStats({ trades: [], equityCurve: curve([]), startingBalance: 100, timeframe: '1h' }).sharpe).toBeNull();
 });
 
 test('open P&L is the part of the end equity not yet realised', () => {
