@@ -27,7 +27,7 @@ import { marketFillPrice, stopFillPrice } from '../brokers/paper/fill-model';
 import type { Frame } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
 import { getSystem, validateParams } from '../systems/registry';
-import { NO_DECISION, type Decision, type EntryOrder, type PortfolioView } from '../systems/types';
+import { NO_DECISION, type Decision, type DecisionInput, type EntryOrder, type PortfolioView, type SystemState } from '../systems/types';
 import { decisionProblem } from '../trading/decision-check';
 import { emulatedExitHit, initialTrailLevel, trailAfter } from '../trading/exits';
 import { clientOrderIdFor } from '../trading/order';
@@ -46,19 +46,18 @@ export class BacktestInputError extends Error {
   }
 }
 
-/** Frames must be one stream in strictly increasing start order (the session ignores anything else). */
-function checkStream(frames: readonly Frame[]): void {
-  if (frames.length === 0) return;
+/**
+ * Frames must be one stream in strictly increasing start order (the session ignores anything else). The
+ * engine checks each frame as it reaches it (a separate pass over a million frame objects cost as much as
+ * the stats); this builds the error for the first frame that is not.
+ */
+function streamError(frames: readonly Frame[], i: number, last: number): BacktestInputError {
   const { symbol, timeframe } = frames[0];
-  let last = -Infinity;
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i];
-    if (f.symbol !== symbol || f.timeframe !== timeframe) {
-      throw new BacktestInputError(`frames[${i}]: ${f.symbol} ${f.timeframe} is not the stream of frames[0] (${symbol} ${timeframe})`);
-    }
-    if (!(f.start > last)) throw new BacktestInputError(`frames[${i}]: start ${f.start} is not after the previous frame's ${last}`);
-    last = f.start;
+  const f = frames[i];
+  if (f.symbol !== symbol || f.timeframe !== timeframe) {
+    return new BacktestInputError(`frames[${i}]: ${f.symbol} ${f.timeframe} is not the stream of frames[0] (${symbol} ${timeframe})`);
   }
+  return new BacktestInputError(`frames[${i}]: start ${f.start} is not after the previous frame's ${last}`);
 }
 
 const FLAT: PortfolioView = Object.freeze({ position: null, realisedPnl: 0 });
@@ -67,8 +66,9 @@ const FLAT: PortfolioView = Object.freeze({ position: null, realisedPnl: 0 });
  * Runs one system over one stream of frames and returns its trades (as `mt_<account>.trades` rows),
  * orders, working entries, one equity point per bar and the stats. Throws UnknownSystemError,
  * InvalidSystemParamsError (bad params of a registered system), a ZodError (bad paper config, or bad
- * params of a system object) or BacktestInputError (frames not one ordered stream); the frames
- * themselves are trusted to be valid (CSV, maodata and generateFrames all validate them).
+ * params of a system object) or BacktestInputError (frames not one ordered stream: thrown on reaching
+ * the first bad frame, after any progress reported for the bars before it); the frames themselves are
+ * trusted to be valid (CSV, maodata and generateFrames all validate them).
  */
 export function runBacktest(opts: BacktestOptions): BacktestResult {
   const impl = typeof opts.system === 'string' ? getSystem(opts.system) : opts.system;
@@ -79,8 +79,8 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const systemId = opts.systemId ?? 'bt';
   const every = Math.max(1, Math.floor(opts.progressEveryBars ?? 10_000));
   const { frames, onProgress } = opts;
-  checkStream(frames);
   const n = frames.length;
+  const symbol = n > 0 ? frames[0].symbol : '';
   const timeframe = n > 0 ? frames[0].timeframe : '1m';
   const tfMs = timeframeMs(timeframe);
   const halfSpread = cfg.spreadBps / 2 / 10_000;
@@ -226,8 +226,15 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     else enter(f, i, d.action, d.quantity, d);
   };
 
+  // One input object for the whole run, its fields set on each bar (a system gets the frame, the view and
+  // its state as before; an allocation per bar is what it saves). Systems are pure: none keeps the input.
+  const input: DecisionInput<unknown, SystemState> = { frame: frames[0], portfolio: view, params, state };
+  let last = -Infinity;
+  let untilProgress = every;
   for (let i = 0; i < n; i++) {
     const f = frames[i];
+    if (!(f.start > last) || f.symbol !== symbol || f.timeframe !== timeframe) throw streamError(frames, i, last);
+    last = f.start;
     // 1. Exits of an open position, on any bar after the entry bar: the venue's protective stop first.
     const held = pos as Position | null;
     if (held !== null) {
@@ -271,10 +278,14 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     // 3. The system's decision; strategy errors are counted and skipped, as the session logs and skips them.
     let decision: Decision = NO_DECISION;
     try {
-      const out = impl.decide({ frame: f, portfolio: view, params, state });
+      input.frame = f;
+      input.portfolio = view;
+      input.state = state;
+      const out = impl.decide(input);
       state = out.state;
       decision = out.decision;
-      if (decisionProblem(decision) !== null) {
+      // NO_DECISION is frozen and valid: most bars return it, and skip the check.
+      if (decision !== NO_DECISION && decisionProblem(decision) !== null) {
         diagnostics.invalidDecisions++;
         decision = NO_DECISION;
       }
@@ -287,7 +298,10 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     const unrealised = open !== null ? unrealisedPnl(open, f.close) : 0;
     equityTs[i] = f.start + tfMs;
     equityValue[i] = round8(startingBalance + (realised + unrealised));
-    if (onProgress !== undefined && (i + 1) % every === 0) onProgress(i + 1, n);
+    if (--untilProgress === 0) {
+      untilProgress = every;
+      if (onProgress !== undefined) onProgress(i + 1, n);
+    }
   }
   if (onProgress !== undefined && n % every !== 0) onProgress(n, n);
 

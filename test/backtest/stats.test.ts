@@ -87,6 +87,31 @@ test('exposure: a position entered at the close of bar i and left on bar j held 
   expect(computeStats({ trades: [], equityCurve: curve([]), startingBalance: 1000, timeframe: '1h' }).exposure).toBe(0);
 });
 
+test('exposure over a curve with gaps, trades in time order or not, equals a count of the bars held', () => {
+  // Bars on an hourly grid with missing hours (a market closed at times), and timestamps between bars.
+  const starts: number[] = [];
+  for (let k = 0, seed = 7; starts.length < 3_000; k++) {
+    seed = (seed * 48271) % 2147483647;
+    if (seed % 5 !== 0) starts.push(start(k));
+  }
+  const gapped = equityCurveOf(starts.map((s) => ({ ts: s + H, equity: 1000 })));
+  const held = (openedAt: number, closedAt: number) => starts.filter((s) => s > openedAt && s <= closedAt).length;
+  const trades: { pnl: number; openedAt: number; closedAt: number }[] = [];
+  for (let i = 0, seed = 11, at = start(-3); i < 200; i++) {
+    seed = (seed * 48271) % 2147483647;
+    const openedAt = at + (seed % 40) * H + (i % 3 === 0 ? H / 2 : 0);
+    const closedAt = openedAt + (1 + (seed % 97)) * H;
+    trades.push({ pnl: 0, openedAt, closedAt });
+    at = closedAt;
+  }
+  const expected = trades.reduce((n, t) => n + held(t.openedAt, t.closedAt), 0);
+  const openedAt = trades[trades.length - 1].closedAt - 50 * H;
+  const inOrder = computeStats({ trades, equityCurve: gapped, startingBalance: 1000, timeframe: '1h', openPosition: { openedAt } });
+  expect(inOrder.barsInMarket).toBe(expected + held(openedAt, Infinity));
+  const shuffled = [...trades].sort((x, y) => (x.openedAt % 7) - (y.openedAt % 7));
+  expect(computeStats({ trades: shuffled, equityCurve: gapped, startingBalance: 1000, timeframe: '1h' }).barsInMarket).toBe(expected);
+});
+
 test('Sharpe: mean over sample sd of per-bar returns, × √(bars per year); sign follows the returns', () => {
   // Returns +10 %, +10 %, −10 %: mean 1/30, sample variance 1/75 → per-bar Sharpe √75/30 = √3/6.
   const s = computeStats({ trades: [], equityCurve: curve([110, 121, 108.9]), startingBalance: 100, timeframe: '1d' });
