@@ -3,7 +3,8 @@
  * over the same closes computing the same two SMAs and their crossovers. Prints its figures; it asserts
  * nothing about time (machines differ), only that the loops found as many crossovers as the engine
  * traded entries, so they did the same work.
- *   npm run bench:backtest [-- --bars 1000000 --runs 3 --fast 10 --slow 30]
+ *   npm run bench:backtest [-- --bars 1000000 --runs 3 --fast 10 --slow 30 --compiled]
+ * `--compiled`: the same script as an esbuild bundle run by plain node (bench/compiled.ts).
  * For a profile: node --cpu-prof --cpu-prof-dir=.run/prof --import tsx bench/backtest-throughput.ts --runs 1
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +13,9 @@ import { runBacktest } from '../backtest/engine';
 import { maCrossover, type MaCrossoverState } from '../systems/ma-crossover';
 import { generateFrames } from '../market/synthetic';
 import type { Frame } from '../market/frame';
+import { RUNNING_AS, rerunCompiledIfAsked } from './compiled';
+
+rerunCompiledIfAsked(__filename);
 
 const { values: a } = parseArgs({
   options: {
@@ -19,6 +23,7 @@ const { values: a } = parseArgs({
     runs: { type: 'string', default: '3' },
     fast: { type: 'string', default: '10' },
     slow: { type: 'string', default: '30' },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const BARS = Number(a.bars);
@@ -141,7 +146,7 @@ const ns = (ms: number) => ((ms * 1e6) / BARS).toFixed(1);
 
 function main(): void {
   process.stdout.write(`backtest throughput: ${fmt(BARS)} bars, ma-crossover sma ${FAST}/${SLOW}, best and median of ${RUNS} run(s) after a warm-up\n`);
-  process.stdout.write(`node ${process.version}, ${process.arch}\n\n`);
+  process.stdout.write(`node ${process.version}, ${process.arch}, ${RUNNING_AS}\n\n`);
 
   let t0 = performance.now();
   const frames: Frame[] = generateFrames({ symbol: 'BENCH', timeframe: '1m', count: BARS, seed: 1 });

@@ -11,7 +11,8 @@
  * without rebuilding it by hand, so MAOTrade runs with stopDistancePct 49.99 (its maximum) and the check
  * requires that no stop was hit.
  *
- *   npm run bench:peers [-- --bars 200000 --runs 3]
+ *   npm run bench:peers [-- --bars 200000 --runs 3 --compiled]
+ *   (`--compiled`: MAOTrade's side as an esbuild bundle run by plain node, bench/compiled.ts)
  *   (needs .bench-venv: python3 -m venv .bench-venv && .bench-venv/bin/pip install backtrader nautilus_trader==1.221.0)
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,9 @@ import { parseArgs } from 'node:util';
 import { parseCandlesCsv } from '../backtest/csv';
 import { runBacktest } from '../backtest/engine';
 import { generateFrames, toCsv } from '../market/synthetic';
+import { BENCH_ROOT, RUNNING_AS, rerunCompiledIfAsked } from './compiled';
+
+rerunCompiledIfAsked(__filename);
 
 const { values: a } = parseArgs({
   options: {
@@ -29,7 +33,8 @@ const { values: a } = parseArgs({
     fast: { type: 'string', default: '10' },
     slow: { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
-    python: { type: 'string', default: path.join(__dirname, '..', '.bench-venv', 'bin', 'python') },
+    python: { type: 'string', default: path.join(BENCH_ROOT, '.bench-venv', 'bin', 'python') },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const BARS = Number(a.bars);
@@ -37,7 +42,7 @@ const RUNS = Math.max(1, Number(a.runs));
 const FAST = Number(a.fast);
 const SLOW = Number(a.slow);
 const CASH = 100_000;
-const ROOT = path.join(__dirname, '..');
+const ROOT = BENCH_ROOT;
 
 interface EngineResult {
   engine: string;
@@ -77,7 +82,7 @@ function maotrade(csvPath: string): EngineResult {
   const stops = r.trades.filter((t) => t.exitReason === 'stop').length;
   if (stops > 0) throw new Error(`${stops} stop exits: the comparison must run without stops`);
   return {
-    engine: 'maotrade runBacktest',
+    engine: `maotrade runBacktest, ${RUNNING_AS}`,
     version: process.version,
     bars: frames.length,
     runs_s: runs,
