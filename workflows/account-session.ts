@@ -371,6 +371,13 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       const { state: to, by, reason } = TradingStateCommandSchema.parse(cmd);
       // Takes effect at once, even while a frame is in flight: the next risk check sees it.
       const change = setTradingState(to, by, reason, 'command');
+      // A person re-activating after a breach re-arms the loss protections from today's equity; otherwise the
+      // same breach would switch the account back on the next frame and the command would mean nothing.
+      if (change && to === 'active' && state.protection) {
+        const equity = round8(state.startingBalance + pnlOf(state).total);
+        state.protection = { ...state.protection, peakEquity: equity, dayStartEquity: equity };
+        state.dailyLossLiftAt = null;
+      }
       if (change) await recordOutcome(emptyOutcome());
       return change;
     },

@@ -4,7 +4,7 @@
  * closes every position on a workflow timer and keeps entries closed until reopenAt.
  */
 import { accountSchema } from '../../db/pool';
-import { riskQuery, statusQuery } from '../../workflows/definitions';
+import { riskQuery, setTradingStateUpdate, statusQuery } from '../../workflows/definitions';
 import { uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession } from '../support/harness';
 import { bars, flat, scriptedSystem, until, type Ohlc } from '../support/scripted-bars';
@@ -116,5 +116,29 @@ test('at flattenAt a workflow timer closes every position (session-close) and en
   await feedPaced(workers.pool, handle, frames.slice(1));
   expect((await refusals(account)).map((r) => [r.system_id, r.rule])).toEqual([['b', 'session-closed']]);
   expect((await handle.query(riskQuery)).locks.map((l) => l.kind)).toEqual(['session-closed']);
+  await handle.terminate('test done');
+});
+
+test('a person re-activating after a drawdown breach re-arms the protection from the current equity', async () => {
+  const { handle, symbol } = await start('pr', { protections: { maxDrawdown: { pct: 0.005, action: 'reducing' } } }, (s) => [
+    scriptedSystem('a', s, [{ frame: 1, action: 'buy', quantity: 10 }]),
+  ]);
+  const frames = bars(symbol, [[100, 100.1, 99.9, 100], [100, 100, 98.9, 99], [99, 99.1, 98.9, 99], [99, 99, 97.9, 98]]);
+  // 10 × 1.0 lost from the peak of 100,000: past 0.005 % → reducing.
+  await feedPaced(workers.pool, handle, frames.slice(0, 2));
+  expect((await handle.query(statusQuery)).tradingState).toBe('reducing');
+  await handle.executeUpdate(setTradingStateUpdate, { args: [{ state: 'active', by: 'alice', reason: 'reviewed the drawdown' }] });
+  // No new loss: the account stays active (the breach is not re-reported from the old peak).
+  await feedPaced(workers.pool, handle, frames.slice(2, 3));
+  expect((await handle.query(statusQuery)).tradingState).toBe('active');
+  // A new loss past the limit from the re-armed peak switches it again.
+  await feedPaced(workers.pool, handle, frames.slice(3));
+  const risk = await handle.query(riskQuery);
+  expect(risk.tradingState).toBe('reducing');
+  expect(risk.tradingStateHistory.map((c) => [c.to, c.by])).toEqual([
+    ['reducing', 'protection:max-drawdown'],
+    ['active', 'alice'],
+    ['reducing', 'protection:max-drawdown'],
+  ]);
   await handle.terminate('test done');
 });
