@@ -6,6 +6,7 @@ import {
   SA_BROKER,
   SA_STATUS,
   pnlQuery,
+  riskQuery,
   positionsQuery,
   sessionWorkflowId,
   statusQuery,
@@ -86,6 +87,20 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       schema: { tags: ['sessions'], summary: 'Realised and unrealised P&L of a session (pnl query)', security: BEARER_SECURITY, params: AccountParams },
     },
     async (request) => onSession(deps, request.params.account, (h) => h.query(pnlQuery)),
+  );
+
+  app.get(
+    '/sessions/:account/risk',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Risk view of a session (risk query): trading state and its history, limits, protections, locks, working orders, last refusals',
+        security: BEARER_SECURITY,
+        params: AccountParams,
+      },
+    },
+    async (request) => onSession(deps, request.params.account, (h) => h.query(riskQuery)),
   );
 
   app.post(

@@ -7,7 +7,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { generateFrames } from '../../market/synthetic';
 import { HomeStore } from '../../db/home-store';
-import { pnlQuery, positionsQuery, sessionWorkflowId, statusQuery, systemsQuery } from '../../workflows/definitions';
+import { pnlQuery, positionsQuery, riskQuery, sessionWorkflowId, statusQuery, systemsQuery } from '../../workflows/definitions';
 import type { SessionConfigInput } from '../../workflows/session-config';
 import { uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession } from '../support/harness';
@@ -106,6 +106,9 @@ test('viewer reads a running session: listed from visibility with its search att
   expect(positions).toEqual(await handle.query(positionsQuery));
   expect(positions).toHaveLength(2);
   expect(json(await gw.call('viewer', 'GET', `/sessions/${account}/pnl`))).toEqual(await handle.query(pnlQuery));
+  const risk = json(await gw.call('viewer', 'GET', `/sessions/${account}/risk`));
+  expect(risk).toEqual(JSON.parse(JSON.stringify(await handle.query(riskQuery))));
+  expect(risk).toMatchObject({ tradingState: 'active', limits: { maxOpenPositions: 20 } });
 
   const q = async (sql: string) => JSON.parse(JSON.stringify((await workers.pool.query(sql))[0]));
   const orders = json(await gw.call('viewer', 'GET', `/accounts/${account}/orders`)).orders;
@@ -203,6 +206,7 @@ test('an account without a session is 404 for every read and command', async () 
     ['GET', `/sessions/${account}`],
     ['GET', `/sessions/${account}/positions`],
     ['GET', `/sessions/${account}/pnl`],
+    ['GET', `/sessions/${account}/risk`],
     ['POST', `/sessions/${account}/pause`, {}],
     ['POST', `/sessions/${account}/resume`],
     ['POST', `/sessions/${account}/positions/ma/close`],
