@@ -12,8 +12,9 @@ import { buildSync } from 'esbuild';
 /** The project root, also from the bundle (which runs from `.run/dist/bench/`). */
 export const BENCH_ROOT = process.env.MAOTRADE_BENCH_ROOT ?? path.join(__dirname, '..');
 
-/** How this process runs its TypeScript: printed with the figures. */
-export const RUNNING_AS = process.env.MAOTRADE_BENCH_ROOT ? 'compiled (esbuild bundle, plain node)' : 'tsx (per-module CommonJS)';
+/** Whether this process is the compiled bundle, and how it runs its TypeScript (printed with the figures). */
+export const COMPILED = process.env.MAOTRADE_BENCH_ROOT !== undefined;
+export const RUNNING_AS = COMPILED ? 'compiled (esbuild bundle, plain node)' : 'tsx (per-module CommonJS)';
 
 /** With `--compiled` in argv: builds the bundle of `entry`, runs it, and exits with its status. Else returns. */
 export function rerunCompiledIfAsked(entry: string): void {

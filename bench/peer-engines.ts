@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { parseCandlesCsv } from '../backtest/csv';
 import { runBacktest } from '../backtest/engine';
 import { generateFrames, toCsv } from '../market/synthetic';
-import { BENCH_ROOT, RUNNING_AS, rerunCompiledIfAsked } from './compiled';
+import { BENCH_ROOT, COMPILED, rerunCompiledIfAsked } from './compiled';
 
 rerunCompiledIfAsked(__filename);
 
@@ -82,7 +82,7 @@ function maotrade(csvPath: string): EngineResult {
   const stops = r.trades.filter((t) => t.exitReason === 'stop').length;
   if (stops > 0) throw new Error(`${stops} stop exits: the comparison must run without stops`);
   return {
-    engine: `maotrade runBacktest, ${RUNNING_AS}`,
+    engine: COMPILED ? 'maotrade (compiled)' : 'maotrade runBacktest',
     version: process.version,
     bars: frames.length,
     runs_s: runs,

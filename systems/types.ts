@@ -72,5 +72,11 @@ export interface TradingSystem<P = any, S extends SystemState = SystemState> {
   readonly description: string;
   readonly paramsSchema: z.ZodType<P, z.ZodTypeDef, unknown>;
   initialState(params: P): S;
+  /**
+   * `decide` may update the state object it is given in place and return it as `out.state`: callers keep
+   * only `out.state` and no other reference to the state they passed. The input object itself may be
+   * reused by the caller from one frame to the next (the backtester sets its fields on each bar), so a
+   * system must not keep it.
+   */
   decide(input: DecisionInput<P, S>): DecisionOutput<S>;
 }
