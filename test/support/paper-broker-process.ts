@@ -39,7 +39,7 @@ async function serve(name: string): Promise<void> {
   }
 }
 
-/** Starts the process; resolves once it polls. `exited` resolves when it ends (a fault-injected SIGKILL). */
+/** Starts the process; resolves once it polls. */
 export async function startPaperBrokerProcess(name: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/paper-broker-process.ts', name], {
     cwd: ROOT,
@@ -64,9 +64,18 @@ export async function startPaperBrokerProcess(name: string, env: Record<string, 
     void exited.then(() => reject(new Error(`paper broker process ${name} exited during start: ${output}`)));
   });
   return {
-    exited,
-    /** What it wrote so far (stdout and stderr), for a failing test's message. */
-    output: () => output,
+    /** Resolves when it has exited (a fault-injected SIGKILL); fails after `timeoutMs` with what it wrote. */
+    async exitedWithin(timeoutMs: number) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`paper broker process ${name} still running after ${timeoutMs} ms: ${output.slice(-3000)}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     /** SIGTERM (it drains and stops), SIGKILL if it is still there after 10 s; resolves when it has exited. */
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
