@@ -4,7 +4,8 @@ import { ROOT, TEST_ENV, uniqueAccount } from '../support/env';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const ACCOUNT_TABLES = ['equity', 'fills', 'orders', 'positions', 'schema_migrations', 'system_states', 'trades'];
+const ACCOUNT_TABLES = ['control_events', 'equity', 'fills', 'orders', 'positions', 'risk_refusals', 'schema_migrations', 'system_states', 'trades', 'working_orders'];
+const ACCOUNT_MIGRATIONS = ['001_init.sql', '002_risk.sql'];
 
 let pool: Pool;
 const created: string[] = [];
@@ -43,10 +44,10 @@ describe('migrateSchema (account)', () => {
     expect(schemaName('account', account)).toBe(`mt_${account}`);
     expect(await tablesOf(`mt_${account}`)).toEqual([]);
 
-    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual(['001_init.sql']);
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual(ACCOUNT_MIGRATIONS);
 
     expect(await tablesOf(`mt_${account}`)).toEqual(ACCOUNT_TABLES);
-    expect(await applied(`mt_${account}`)).toEqual(['001_init.sql']);
+    expect(await applied(`mt_${account}`)).toEqual(ACCOUNT_MIGRATIONS);
   });
 
   it('a second run applies nothing and keeps existing rows', async () => {
@@ -68,7 +69,25 @@ describe('migrateSchema (account)', () => {
     expect(after).toHaveLength(1);
     const [equity] = await pool.query(`SELECT ts, balance FROM \`${db}\`.equity`);
     expect(equity).toEqual([{ ts: 1, balance: 100 }]);
-    expect(await applied(db)).toEqual(['001_init.sql']);
+    expect(await applied(db)).toEqual(ACCOUNT_MIGRATIONS);
+  });
+
+  it('an account schema of an earlier version (001 only) is brought to the latest, keeping its rows', async () => {
+    const account = fresh('migu');
+    const db = `mt_${account}`;
+    await migrateSchema(TEST_ENV.MYSQL_URL, 'account', account);
+    // Back to what a session of the previous release left: 001 applied, nothing of 002.
+    await pool.query(`DROP TABLE \`${db}\`.risk_refusals, \`${db}\`.control_events, \`${db}\`.working_orders`);
+    await pool.query(`ALTER TABLE \`${db}\`.positions DROP COLUMN take_profit, DROP COLUMN trailing_stop`);
+    await pool.query(`DELETE FROM \`${db}\`.schema_migrations WHERE name = '002_risk.sql'`);
+    await pool.query(
+      `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, stop_level, opened_at) VALUES ('p1', 'ma', 'EURUSD', 'long', 1, 1.1, 1.09, 5)`,
+    );
+
+    await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual(['002_risk.sql']);
+    expect(await tablesOf(db)).toEqual(ACCOUNT_TABLES);
+    const [rows] = await pool.query(`SELECT position_ref, stop_level, take_profit, trailing_stop, status FROM \`${db}\`.positions`);
+    expect(JSON.parse(JSON.stringify(rows))).toEqual([{ position_ref: 'p1', stop_level: 1.09, take_profit: null, trailing_stop: null, status: 'open' }]);
   });
 
   it('two concurrent migrations of the same new account both succeed and leave one complete schema', async () => {
@@ -78,16 +97,16 @@ describe('migrateSchema (account)', () => {
       migrateSchema(TEST_ENV.MYSQL_URL, 'account', account),
     ]);
     expect(results).toHaveLength(2);
-    for (const r of results) expect(r.every((name) => name === '001_init.sql')).toBe(true);
+    for (const r of results) expect(r.every((name) => ACCOUNT_MIGRATIONS.includes(name))).toBe(true);
     expect(await tablesOf(`mt_${account}`)).toEqual(ACCOUNT_TABLES);
-    expect(await applied(`mt_${account}`)).toEqual(['001_init.sql']);
+    expect(await applied(`mt_${account}`)).toEqual(ACCOUNT_MIGRATIONS);
     await expect(migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)).resolves.toEqual([]);
   });
 
-  it('concurrent migrations of the same new account are serialised by the lock: exactly one applies 001', async () => {
+  it('concurrent migrations of the same new account are serialised by the lock: exactly one applies each migration', async () => {
     const account = fresh('migl');
     const results = await Promise.all(Array.from({ length: 5 }, () => migrateSchema(TEST_ENV.MYSQL_URL, 'account', account)));
-    expect(results.flat()).toEqual(['001_init.sql']);
+    expect(results.flat()).toEqual(ACCOUNT_MIGRATIONS);
   });
 
   it.each(['Bad-Id', '1abc', 'a'.repeat(21), 'x;drop', ''])('rejects the account id %j, naming it, and creates nothing', async (bad) => {
