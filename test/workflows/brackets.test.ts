@@ -12,7 +12,7 @@ import { PaperBrokerAdapter } from '../../brokers/paper';
 import { BrokerUnavailableError } from '../../brokers/errors';
 import type { BrokerAdapter, StopReport, StopRequest } from '../../brokers/adapter';
 import type { Frame } from '../../market/frame';
-import { frameSignal, statusQuery } from '../../workflows/definitions';
+import { frameSignal, riskQuery, statusQuery } from '../../workflows/definitions';
 import type { SessionConfigInput, SystemConfig } from '../../workflows/session-config';
 import { uniqueAccount } from '../support/env';
 import { PAPER_TEST_CONFIG, feedPaced, startSession, waitForFrame } from '../support/harness';
@@ -289,5 +289,29 @@ test('a stop entry waits as a working order until a frame reaches it; another on
   // The triggered entry carries its protective stop to the venue.
   expect(rows.stopLegs.map((s) => [s.client_order_id, s.status, Number(s.stop_level)])).toEqual([[`${entry}-S`, 'working', 98]]);
   expect(rows.paperOpen.map((p) => p.position_ref)).toEqual([entry]);
+  await handle.terminate('test done');
+});
+
+test('a working order no frame reaches ends by its durable timer, across a SIGKILL of the session worker', async () => {
+  const account = uniqueAccount('wkexp');
+  const symbol = account.toUpperCase();
+  const handle = await start(account, [
+    scriptedSystem('a', symbol, [{ frame: 2, action: 'buy', quantity: 1, entry: { type: 'limit', price: 90, expiresAfterMs: 1_000 } }]),
+  ]);
+  // Placed on frame 2; no later frame ever comes, so only the session's backstop timer can end it: in
+  // workflow time from placement, expiresAfterMs + two timeframes of grace (about 2 minutes here).
+  await feedPaced(stack.pool, handle, bars(symbol, flat(2, 100)));
+  const placedAt = Date.now();
+  await stack.sessionWorker.kill();
+  await stack.sessionWorker.start();
+  expect((await workingOrders(account)).map((w) => w.status)).toEqual(['working']); // not before its time
+  const ended = await until('the working order to expire by its timer', async () => {
+    const [wo] = await workingOrders(account);
+    return wo?.status === 'expired' ? wo : undefined;
+  }, 180_000);
+  expect(Date.now() - placedAt).toBeGreaterThan(100_000);
+  expect(ended).toMatchObject({ system_id: 'a', type: 'limit', client_order_id: null });
+  expect((await handle.query(riskQuery)).workingOrders).toEqual([]);
+  expect((await accountRows(stack.pool, account)).paperOrders).toEqual([]);
   await handle.terminate('test done');
 });
