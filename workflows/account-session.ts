@@ -1107,10 +1107,12 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
       timersChanged = false;
       const next = nextDeadline();
       const wait = next === null ? undefined : next - Date.now();
-      if (wait === undefined || wait > 0) {
-        // true: a deadline was added or the run is ending; false: the timer fired.
-        if (await wf.condition(() => timersChanged || stopping, wait)) continue;
+      if (wait === undefined) {
+        await wf.condition(() => timersChanged || stopping);
+        continue;
       }
+      // true: a deadline was added or the run is ending; false: the timer fired.
+      if (wait > 0 && (await wf.condition(() => timersChanged || stopping, wait))) continue;
       await lock.runExclusive(fireDueTimers);
     }
   }
