@@ -27,6 +27,7 @@ import {
 } from '../../workflows/definitions';
 import type { SessionConfigInput } from '../../workflows/session-config';
 import type { accountSession } from '../../workflows/account-session';
+import { linearCloses } from '../../systems/window-averages';
 import { uniqueAccount } from '../support/env';
 import { PAPER_TEST_CONFIG, feedFrames, feedPaced, startInProcessWorkers, startSession, temporalClient, waitForFrame } from '../support/harness';
 import { expectedPaperRun } from '../support/oracle';
@@ -350,7 +351,8 @@ test('setParams validates with the system schema (field named, nothing changed) 
   expect((await handle.query(systemsQuery)).ma.state).toMatchObject({ closes: expect.any(Array) });
   expect(((await handle.query(systemsQuery)).ma.state as { closes: number[] }).closes).toHaveLength(5);
   await feedPaced(workers.pool, handle, frames.slice(6));
-  expect(((await handle.query(systemsQuery)).ma.state as { closes: number[] }).closes).toEqual(frames.slice(4).map((f) => f.close));
+  // The window is a ring buffer (systems/window-averages.ts): read it oldest first.
+  expect(linearCloses((await handle.query(systemsQuery)).ma.state as { closes: number[]; head?: number })).toEqual(frames.slice(4).map((f) => f.close));
   await handle.terminate('test done');
 });
 
