@@ -66,6 +66,9 @@ import {
   type SessionState,
 } from './session-state';
 
+/** How long the session trusts a broker's instrument details (market status, minimum size, step). */
+const INSTRUMENT_MAX_AGE_MS = 60_000;
+
 export interface AccountSessionInput {
   config: SessionConfigInput;
   /** State carried from the previous run by continue-as-new; absent on a fresh start. */
@@ -517,10 +520,17 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     };
     let verdict = checkIntent(intent, preTradeView(state, Date.now(), null), config.risk);
     if (verdict.ok && spec.intent === 'open' && config.risk.checkInstrument && config.tradingEnabled) {
-      // Only an entry that passed every other rule costs a broker call for the instrument's details.
+      // Only an entry that passed every other rule asks the broker for the instrument's details, and at
+      // most once a minute per symbol: entries stay fast and broker rate limits (IG's) are spared; the
+      // broker still refuses an order on a market that closed within that minute.
       let instrument: Instrument | null = null;
+      const cached = state.instruments[spec.symbol];
       try {
-        instrument = await broker.bounded.getInstrument(spec.symbol);
+        if (cached && Date.now() - cached.at < INSTRUMENT_MAX_AGE_MS) instrument = cached.instrument;
+        else {
+          instrument = await broker.bounded.getInstrument(spec.symbol);
+          state.instruments[spec.symbol] = { instrument, at: Date.now() };
+        }
       } catch (err) {
         verdict = { ok: false, rule: 'instrument-closed', detail: `instrument details of ${spec.symbol} unavailable: ${failureMessage(err)}`, numbers: { symbol: spec.symbol } };
       }

@@ -9,7 +9,7 @@ import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
 import type { PnlView, SessionCounters, SessionStatus } from './definitions';
 import type { ReconciliationReport, UnsettledOrder } from './reconciliation';
-import type { BrokerPosition } from '../brokers/adapter';
+import type { BrokerPosition, Instrument } from '../brokers/adapter';
 import type { TradingState, TradingStateChange } from '../risk/trading-state';
 import type { ProtectionLock } from '../risk/locks';
 import type { ProtectionState } from '../risk/protections';
@@ -65,6 +65,8 @@ export interface SessionState {
   /** Workflow-time backstop expiry of each working order with an expiry, by ref. */
   workingDeadlines: Record<string, number>;
   workingSeq: number;
+  /** The broker's instrument details by symbol, with the workflow time they were read. */
+  instruments: Record<string, { instrument: Instrument; at: number }>;
 }
 
 export const RISK_HISTORY_KEPT = 50;
@@ -85,6 +87,7 @@ export function normaliseRiskState(s: SessionState): SessionState {
   s.workingOrders ??= {};
   s.workingDeadlines ??= {};
   s.workingSeq ??= 0;
+  s.instruments ??= {};
   s.counters.ordersRefused ??= 0;
   return s;
 }
@@ -144,6 +147,7 @@ export function initialSessionState(): SessionState {
     workingOrders: {},
     workingDeadlines: {},
     workingSeq: 0,
+    instruments: {},
   };
 }
 

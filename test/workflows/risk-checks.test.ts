@@ -70,7 +70,7 @@ async function runScripted(prefix: string, risk: Partial<RiskLimits>, scripts: R
   // A refused intent never reaches the broker: the venue's ledger holds exactly the session's executed orders.
   expect(rows.paperOrders.map((o: any) => o.client_order_id).sort()).toEqual(rows.orders.map((o: any) => o.client_order_id).sort());
   expect(status.counters.ordersRefused).toBe(refusals.length);
-  return { account, refusals, rows, status, risk: risk_, frameStart: (n: number) => BASE + (n - 1) * 60_000 };
+  return { account, handle, refusals, rows, status, risk: risk_, frameStart: (n: number) => BASE + (n - 1) * 60_000 };
 }
 
 const entries = (rows: any) => rows.orders.filter((o: any) => o.intent === 'open');
@@ -142,6 +142,10 @@ test('instrument rules come from the broker: minimum quantity and quantity step'
   }, { instrument: { min: 2, step: 0.5 } });
   expect(r.refusals.map((x: any) => [x.rule, Number(x.quantity)])).toEqual([['min-quantity', 1], ['quantity-step', 2.25]]);
   expect(entries(r.rows)).toHaveLength(1);
+  // Three entries within a minute: the broker was asked for the instrument once (details trusted for 60 s).
+  const history = await r.handle.fetchHistory();
+  const lookups = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getInstrument');
+  expect(lookups).toHaveLength(1);
 });
 
 test('a market the broker reports closed refuses entries', async () => {
