@@ -110,6 +110,8 @@ async function main(): Promise<void> {
           account,
           broker: brokerName,
           tradingEnabled: true,
+          // Frames come far faster than one a minute here: the order-rate limit would refuse the reversals.
+          risk: { maxOrdersPerMinute: 1_000_000 },
           systems: [{ id: 'ma', system: 'ma-crossover', symbol, timeframe: '1m', params: { fastPeriod: 1, slowPeriod: 2, quantity: 1, stopDistancePct: 1 } }],
         },
         sessionQueue,
