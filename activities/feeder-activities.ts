@@ -1,12 +1,27 @@
 import { log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ZodError } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import { HomeStore } from '../db/home-store';
 import { MarketDataStore } from '../db/market-data-store';
 import type { Frame } from '../market/frame';
 import { SA_ACCOUNT, SA_BROKER, SA_STATUS, SESSION_TASK_QUEUE, frameSignal, sessionWorkflowId } from '../workflows/definitions';
+import type { SessionConfig } from '../workflows/session-config';
 import { withFailureMapping } from './failures';
+
+/** What `deliverFrames` did with each subscriber. */
+export interface DeliveryReport {
+  delivered: string[];
+  /** Not in maohome.accounts. */
+  missing: string[];
+  /** Stored configuration fails the session schema; `reason` names the fields. */
+  invalid: { account: string; reason: string }[];
+  /** Stopped through the gateway: its session is not started again by the feeder. */
+  stopped: string[];
+}
+
+const describeZod = (err: ZodError): string =>
+  err.issues.map((i) => `${['config', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
 
 export interface FeederActivityDeps {
   pool: Pool;
@@ -28,15 +43,30 @@ export function createFeederActivities({ pool, client, sessionDefaults, sessionT
     /**
      * Delivers frames to each subscribed account's session with signal-with-start: a session that is not
      * running is started from its configuration in maohome. Idempotent: sessions ignore frames they have.
+     * One subscriber never stops the others: an account without a configuration (`missing`), with an
+     * invalid one (`invalid`, with the fields named) or stopped through the gateway (`stopped`, never
+     * started again) is skipped and reported; every other subscriber gets the frames.
      */
-    async deliverFrames(accounts: string[], frames: Frame[]): Promise<{ delivered: string[]; missing: string[] }> {
-      const delivered: string[] = [];
-      const missing: string[] = [];
+    async deliverFrames(accounts: string[], frames: Frame[]): Promise<DeliveryReport> {
+      const report: DeliveryReport = { delivered: [], missing: [], invalid: [], stopped: [] };
       for (const account of accounts) {
-        const config = await home.loadSessionConfig(account, sessionDefaults);
+        let config: SessionConfig | null;
+        try {
+          if (await home.isStopped(account)) {
+            report.stopped.push(account);
+            continue;
+          }
+          config = await home.loadSessionConfig(account, sessionDefaults);
+        } catch (err) {
+          if (!(err instanceof ZodError) && !(err instanceof SyntaxError)) throw err; // the store is down: retry the activity
+          const reason = err instanceof ZodError ? describeZod(err) : `unreadable stored JSON: ${err.message}`;
+          log.error('feeder: subscribed account has an invalid configuration in maohome; frames not delivered', { account, reason });
+          report.invalid.push({ account, reason });
+          continue;
+        }
         if (!config) {
           log.error('feeder: subscribed account has no configuration in maohome; frames not delivered', { account });
-          missing.push(account);
+          report.missing.push(account);
           continue;
         }
         await client.workflow.signalWithStart('accountSession', {
@@ -51,12 +81,9 @@ export function createFeederActivities({ pool, client, sessionDefaults, sessionT
             { key: SA_STATUS, value: 'running' },
           ],
         });
-        delivered.push(account);
+        report.delivered.push(account);
       }
-      if (!delivered.length && missing.length) {
-        throw ApplicationFailure.nonRetryable(`no subscribed account is configured: ${missing.join(', ')}`, 'FeederConfigError');
-      }
-      return { delivered, missing };
+      return report;
     },
   });
 }

@@ -53,6 +53,39 @@ export class HomeStore {
   }
 
   /**
+   * Marks an account stopped (durably): the feeder never starts its session again until
+   * `clearStopped`. Idempotent; returns false for an unknown account.
+   */
+  async markStopped(account: string, by: string, reason: string): Promise<boolean> {
+    const [r] = await this.pool.query(
+      'UPDATE maohome.accounts SET stopped_at = COALESCE(stopped_at, CURRENT_TIMESTAMP(3)), stopped_by = ?, stopped_reason = ? WHERE account = ?',
+      [by, reason.slice(0, 600), account],
+    );
+    return (r as { affectedRows: number }).affectedRows > 0;
+  }
+
+  /** Clears the stopped mark of an account (its session is being started again). Idempotent. */
+  async clearStopped(account: string): Promise<void> {
+    await this.pool.query('UPDATE maohome.accounts SET stopped_at = NULL, stopped_by = NULL, stopped_reason = NULL WHERE account = ?', [account]);
+  }
+
+  /** Whether an account was stopped through the gateway (false for an unknown account). */
+  async isStopped(account: string): Promise<boolean> {
+    const [rows] = await this.pool.query('SELECT stopped_at FROM maohome.accounts WHERE account = ?', [account]);
+    return (rows as { stopped_at: unknown }[])[0]?.stopped_at != null;
+  }
+
+  /** The (broker, symbol, timeframe) of each enabled system of an account: the feeders it is subscribed to. */
+  async feedsOf(account: string): Promise<{ broker: string; symbol: string; timeframe: string }[]> {
+    const [rows] = await this.pool.query(
+      `SELECT DISTINCT a.broker, s.symbol, s.timeframe FROM maohome.accounts a
+       JOIN maohome.system_configs s ON s.account = a.account WHERE a.account = ? AND s.enabled = 1 ORDER BY s.symbol, s.timeframe`,
+      [account],
+    );
+    return rows as { broker: string; symbol: string; timeframe: string }[];
+  }
+
+  /**
    * The session config of an account as stored, validated by the session's schema; null when the
    * account is unknown. `tradingEnabled` and `dailyCleanTime` come from the process environment.
    */

@@ -28,7 +28,14 @@ export interface FeederInput {
 export const feederWorkflowId = (broker: string, symbol: string, timeframe: string): string => `feeder-${broker}-${symbol}-${timeframe}`;
 export const subscribeSignal = wf.defineSignal<[string]>('subscribe');
 export const unsubscribeSignal = wf.defineSignal<[string]>('unsubscribe');
-export const feederStatusQuery = wf.defineQuery<{ cursor: number | null; subscribers: string[]; delivered: number }>('feederStatus');
+export interface FeederStatus {
+  cursor: number | null;
+  subscribers: string[];
+  delivered: number;
+  /** Subscribers the last delivery skipped: no configuration, an invalid one (reason names the fields), or stopped. */
+  skipped: { missing: string[]; invalid: { account: string; reason: string }[]; stopped: string[] };
+}
+export const feederStatusQuery = wf.defineQuery<FeederStatus>('feederStatus');
 
 /** Frames per broker request: one request never asks for more history than this. */
 const MAX_FRAMES_PER_FETCH = 500;
@@ -39,6 +46,7 @@ export async function marketDataFeeder(input: FeederInput): Promise<void> {
   const subscribers = new Set(input.subscribers);
   let cursor = input.cursor ?? null;
   let delivered = 0;
+  let skipped: FeederStatus['skipped'] = { missing: [], invalid: [], stopped: [] };
   const broker = wf.proxyActivities<BrokerActivities>({
     taskQueue: brokerTaskQueue(input.broker),
     startToCloseTimeout: '30s',
@@ -46,11 +54,11 @@ export async function marketDataFeeder(input: FeederInput): Promise<void> {
   });
   const feeder = wf.proxyActivities<FeederActivities>({
     startToCloseTimeout: '60s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['FeederConfigError'] },
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   });
   wf.setHandler(subscribeSignal, (account) => void subscribers.add(account));
   wf.setHandler(unsubscribeSignal, (account) => void subscribers.delete(account));
-  wf.setHandler(feederStatusQuery, () => ({ cursor, subscribers: [...subscribers], delivered }));
+  wf.setHandler(feederStatusQuery, () => ({ cursor, subscribers: [...subscribers], delivered, skipped }));
 
   for (let i = 0; i < ITERATIONS_PER_RUN && !wf.workflowInfo().continueAsNewSuggested; i++) {
     // The last frame that has closed by now (workflow time: deterministic).
@@ -64,8 +72,14 @@ export async function marketDataFeeder(input: FeederInput): Promise<void> {
       let progressed = false;
       if (frames.length) {
         await feeder.storeFrames(frames);
-        const { missing } = await feeder.deliverFrames([...subscribers], frames);
-        for (const m of missing) wf.log.error('feeder: subscriber has no configuration', { account: m, symbol: input.symbol });
+        // A subscriber that cannot be delivered to is reported, never a reason to stop the others.
+        const report = await feeder.deliverFrames([...subscribers], frames);
+        skipped = { missing: report.missing ?? [], invalid: report.invalid ?? [], stopped: report.stopped ?? [] };
+        for (const m of skipped.missing) wf.log.error('feeder: subscriber has no configuration', { account: m, symbol: input.symbol });
+        for (const { account, reason } of skipped.invalid) {
+          wf.log.error('feeder: subscriber has an invalid configuration', { account, reason, symbol: input.symbol });
+        }
+        for (const m of skipped.stopped) wf.log.warn('feeder: subscriber is stopped; its session is not started', { account: m, symbol: input.symbol });
         delivered += frames.length;
         cursor = frames[frames.length - 1].start;
         progressed = true;

@@ -17,6 +17,26 @@ import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../cont
 import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';
 import { onSession, runningSession } from '../session-handle';
 import { RUNNING_SESSIONS_QUERY } from '../../fleet/sessions-query';
+import { feederWorkflowId, subscribeSignal, unsubscribeSignal } from '../../workflows/market-data-feeder';
+import type { Client } from '@temporalio/client';
+
+/**
+ * Signals (un)subscribe to the feeders of an account's systems that exist; a feeder that does not run
+ * (not found, completed) is skipped. Idempotent: the feeder keeps a set of subscribers.
+ */
+async function signalFeeders(client: Client, home: HomeStore, account: string, signal: typeof subscribeSignal): Promise<string[]> {
+  const signalled: string[] = [];
+  for (const { broker, symbol, timeframe } of await home.feedsOf(account)) {
+    const id = feederWorkflowId(broker, symbol, timeframe);
+    try {
+      await client.workflow.getHandle(id).signal(signal, account);
+      signalled.push(id);
+    } catch {
+      // No such feeder running: nothing to (un)subscribe.
+    }
+  }
+  return signalled;
+}
 
 /** Sessions: the running ones (Temporal visibility), one session's queries, start and stop. */
 
@@ -116,9 +136,10 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     },
     async (request, reply) => {
       const { account } = request.body;
+      const home = new HomeStore(pool);
       let config;
       try {
-        config = await new HomeStore(pool).loadSessionConfig(account, deps.sessionDefaults);
+        config = await home.loadSessionConfig(account, deps.sessionDefaults);
       } catch (err) {
         if (!(err instanceof ZodError)) throw err;
         const fields = zodFields(err.issues, 'config');
@@ -127,6 +148,9 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       if (!config) throw notFound(`unknown account "${account}" (not in maohome.accounts)`);
       // Validated again here, at the edge, whatever the store did.
       config = SessionConfigSchema.parse(config);
+      // Started again on purpose: the feeders may start and feed it again.
+      await home.clearStopped(account);
+      await signalFeeders(client, home, account, subscribeSignal);
       try {
         const handle = await client.workflow.start<typeof accountSession>('accountSession', {
           taskQueue: deps.sessionTaskQueue,
@@ -159,7 +183,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       config: { role: 'admin', command: 'stop-session' },
       schema: {
         tags: ['sessions'],
-        summary: "Stop an account's session (terminate, with the reason and who)",
+        summary: "Stop an account's session (terminate, with the reason and who): marked stopped in maohome so feeders do not start it again, and unsubscribed from its feeders; POST /sessions clears the mark",
         security: BEARER_SECURITY,
         params: AccountParams,
         querystring: z.object({ reason: z.string().min(1).max(500).optional() }),
@@ -170,12 +194,16 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       const by = userOf(request).name;
       const handle = await runningSession(deps, account);
       const reason = `stopped by ${by} through the gateway${request.query.reason ? `: ${request.query.reason}` : ''}`;
+      // Marked stopped before the terminate: a feeder's signal-with-start never starts it again.
+      const home = new HomeStore(pool);
+      await home.markStopped(account, by, reason);
       try {
         await handle.terminate(reason);
       } catch (err) {
         return temporalToApiError(err, account);
       }
-      return { account, stopped: true, reason };
+      const unsubscribed = await signalFeeders(client, home, account, unsubscribeSignal);
+      return { account, stopped: true, reason, unsubscribed };
     },
   );
 }

@@ -7,6 +7,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { generateFrames } from '../../market/synthetic';
 import { HomeStore } from '../../db/home-store';
+import { MarketDataStore } from '../../db/market-data-store';
+import { createFeederActivities } from '../../activities/feeder-activities';
+import { feederStatusQuery, feederWorkflowId, type marketDataFeeder } from '../../workflows/market-data-feeder';
 import { pnlQuery, positionsQuery, riskQuery, sessionWorkflowId, statusQuery, systemsQuery } from '../../workflows/definitions';
 import type { SessionConfigInput } from '../../workflows/session-config';
 import { uniqueAccount } from '../support/env';
@@ -253,6 +256,65 @@ test('admin starts a session from its maohome configuration (409 when running, 4
   expect((await gw.call('viewer', 'GET', `/sessions/${account}`)).statusCode).toBe(404);
   expect((await gw.call('admin', 'DELETE', `/sessions/${account}`)).statusCode).toBe(404);
   expect((await gw.call('trader', 'POST', `/sessions/${account}/pause`)).statusCode).toBe(404);
+});
+
+test('a stopped session stays stopped: the feeder does not start it again, it is unsubscribed from its feeder, and starting it clears the mark', async () => {
+  const account = uniqueAccount('gwstop');
+  const symbol = account.toUpperCase();
+  const home = new HomeStore(workers.pool);
+  await home.upsertAccount({ account, broker: 'paper', currency: 'USD' });
+  await home.upsertSystemConfig(account, { id: 'ma', system: 'ma-crossover', symbol, timeframe: '1m', params: PARAMS });
+  const tf = 60_000;
+  const lastClosed = Math.floor(Date.now() / tf) * tf - tf;
+  const history = generateFrames({ symbol, timeframe: '1m', start: lastClosed - 9 * tf, count: 10, seed: 3 });
+  await new MarketDataStore(workers.pool).upsertCandles(history);
+
+  expect((await gw.call('admin', 'POST', '/sessions', { account })).statusCode).toBe(201);
+  const handle = workers.client.workflow.getHandle(sessionWorkflowId(account));
+  handles.push(handle);
+  const feeder = await workers.client.workflow.start<typeof marketDataFeeder>('marketDataFeeder', {
+    taskQueue: workers.taskQueue,
+    workflowId: feederWorkflowId('paper', symbol, '1m'),
+    args: [{ broker: 'paper', symbol, timeframe: '1m', subscribers: [account], backfillFrames: 5 }],
+  });
+  handles.push(feeder);
+  await eventually('the feeder delivered to the session', async () =>
+    ((await handle.query(statusQuery)).lastFrames[`${symbol}|1m`] ?? 0) >= history[9].start ? true : undefined,
+  );
+  const runId = (await handle.describe()).runId;
+
+  const stopped = await gw.call('admin', 'DELETE', `/sessions/${account}`);
+  expect(stopped.statusCode).toBe(200);
+  expect(json(stopped)).toMatchObject({ account, stopped: true, unsubscribed: [feederWorkflowId('paper', symbol, '1m')] });
+  expect(await home.isStopped(account)).toBe(true);
+  await eventually('the feeder dropped the subscriber', async () => ((await feeder.query(feederStatusQuery)).subscribers.length === 0 ? true : undefined));
+
+  // A frame delivered anyway (a feeder that still lists it, or the activity run twice): skipped, not started.
+  const deliver = createFeederActivities({
+    pool: workers.pool,
+    client: workers.client,
+    sessionDefaults: { tradingEnabled: true, dailyCleanTime: '23:45' },
+    sessionTaskQueue: workers.taskQueue,
+  }).deliverFrames;
+  const next = generateFrames({ symbol, timeframe: '1m', start: lastClosed + tf, count: 1, seed: 3 });
+  for (let i = 0; i < 2; i++) {
+    expect(await deliver([account], next)).toEqual({ delivered: [], missing: [], invalid: [], stopped: [account] });
+  }
+  const after = await handle.describe();
+  expect([after.status.name, after.runId]).toEqual(['TERMINATED', runId]);
+  expect((await gw.call('viewer', 'GET', `/sessions/${account}`)).statusCode).toBe(404);
+
+  // Started again through the gateway: the mark is cleared, the feeder has it again and deliveries reach it.
+  const restarted = await gw.call('admin', 'POST', '/sessions', { account });
+  expect(restarted.statusCode).toBe(201);
+  expect(await home.isStopped(account)).toBe(false);
+  expect((await feeder.query(feederStatusQuery)).subscribers).toEqual([account]);
+  expect(await deliver([account], next)).toEqual({ delivered: [account], missing: [], invalid: [], stopped: [] });
+  const again = await handle.describe();
+  expect(again.status.name).toBe('RUNNING');
+  expect(again.runId).not.toBe(runId);
+  await handle.terminate('test done').catch(() => undefined);
+  await feeder.terminate('test done').catch(() => undefined);
 });
 
 test('an account whose stored configuration is invalid is refused with 422 naming the field; nothing is started', async () => {

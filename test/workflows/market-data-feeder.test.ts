@@ -69,3 +69,48 @@ test('the feeder delivers closed frames to a session it starts, and survives a r
     await connection.close();
   }
 });
+
+test('a subscriber with an invalid or missing configuration is reported, and the others still get every frame; the feeder keeps running', async () => {
+  const workers = await startInProcessWorkers();
+  const { client, connection } = await temporalClient();
+  const good = uniqueAccount('feedok');
+  const bad = uniqueAccount('feedbad');
+  const missing = uniqueAccount('feednone');
+  const symbol = good.toUpperCase();
+  const tf = 60_000;
+  const lastClosed = Math.floor(Date.now() / tf) * tf - tf;
+  const history = generateFrames({ symbol, timeframe: '1m', start: lastClosed - 19 * tf, count: 20, seed: 5 });
+  await new MarketDataStore(workers.pool).upsertCandles(history);
+  const home = new HomeStore(workers.pool);
+  await home.upsertAccount({ account: good, broker: 'paper', currency: 'USD' });
+  await home.upsertSystemConfig(good, { id: 'ma', system: 'ma-crossover', symbol, timeframe: '1m', params: { fastPeriod: 5, slowPeriod: 20 } });
+  // No enabled system: the session schema refuses the stored configuration (config.systems).
+  await home.upsertAccount({ account: bad, broker: 'paper', currency: 'USD' });
+
+  const feeder = await client.workflow.start<typeof marketDataFeeder>('marketDataFeeder', {
+    taskQueue: workers.taskQueue,
+    workflowId: feederWorkflowId('paper', symbol, '1m'),
+    // The bad ones first: they must not stop the loop before the good one.
+    args: [{ broker: 'paper', symbol, timeframe: '1m', subscribers: [bad, missing, good], backfillFrames: 10 }],
+  });
+  const session = client.workflow.getHandle(sessionWorkflowId(good));
+  try {
+    const s = await until(() => session.query(statusQuery), (v) => (v.lastFrames[`${symbol}|1m`] ?? 0) >= history[19].start);
+    expect(s.counters.framesProcessed).toBe(10);
+    const status = await feeder.query(feederStatusQuery);
+    expect(status.cursor).toBe(history[19].start);
+    expect(status.subscribers.sort()).toEqual([bad, good, missing].sort());
+    expect(status.skipped.missing).toEqual([missing]);
+    expect(status.skipped.invalid).toEqual([{ account: bad, reason: expect.stringContaining('config.systems') }]);
+    expect(status.skipped.stopped).toEqual([]);
+    expect((await feeder.describe()).status.name).toBe('RUNNING');
+    // Neither bad subscriber got a session.
+    await expect(client.workflow.getHandle(sessionWorkflowId(bad)).describe()).rejects.toThrow();
+    await expect(client.workflow.getHandle(sessionWorkflowId(missing)).describe()).rejects.toThrow();
+  } finally {
+    await feeder.terminate('test done').catch(() => undefined);
+    await session.terminate('test done').catch(() => undefined);
+    await workers.stop();
+    await connection.close();
+  }
+});
