@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Frame } from '../market/frame';
 import type { Timeframe } from '../market/timeframe';
+import { stopOrderId } from '../trading/client-order-id';
 import { InvalidOrderError } from './errors';
 
 export type OrderSide = 'buy' | 'sell';
@@ -172,10 +173,8 @@ export function unfilledReport(
   };
 }
 
-/** The clientOrderId under which a broker records the fill of a position's protective stop. */
-export function stopOrderId(positionRef: string): string {
-  return `${positionRef}-S`;
-}
+/** The clientOrderId under which a broker records the fill of a position's protective stop (`<positionRef>-S`). */
+export { stopOrderId };
 
 /** A stop that would trigger at once: long at or above the bid (price), short at or below the ask (price). */
 export function stopOnWrongSide(side: 'long' | 'short', stopLevel: number, price: { bid: number; ask: number }): boolean {

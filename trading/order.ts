@@ -1,13 +1,7 @@
 import type { OrderReport, OrderSide, OrderStatus } from '../brokers/adapter';
 
-/**
- * The deterministic clientOrderId of an account's n-th order intent (invariant 1): derived only from
- * the account and the per-account sequence carried in workflow state, never from a clock or randomness.
- * Fits IG's deal-reference limit (30 chars of [A-Za-z0-9_-]) for account ids of up to 20 chars.
- */
-export function clientOrderIdFor(account: string, seq: number): string {
-  return `${account}-${String(seq).padStart(6, '0')}`;
-}
+/** The deterministic clientOrderId of an account's n-th order intent; the whole id grammar is in client-order-id.ts. */
+export { clientOrderIdFor } from './client-order-id';
 
 /** An order intent as the session records it in `mt_<account>.orders`, before and after the broker answers. */
 export interface OrderRecord {

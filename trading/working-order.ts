@@ -25,10 +25,8 @@ export interface WorkingOrder {
   expiresAt?: number;
 }
 
-/** The ref of the account's n-th working order, zero-padded like clientOrderIdFor so refs sort in order. */
-export function workingOrderRef(account: string, n: number): string {
-  return `${account}-W${String(n).padStart(6, '0')}`;
-}
+/** The ref of the account's n-th working order (`<account>-WNNNNNN`); the whole id grammar is in client-order-id.ts. */
+export { workingOrderRef } from './client-order-id';
 
 /**
  * When an entry with `expiresAfterMs` placed on a frame expires: that long after the decision, which

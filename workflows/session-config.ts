@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { TimeframeSchema } from '../market/timeframe';
 import { RiskLimitsSchema } from '../risk/limits';
 import { ProtectionsConfigSchema } from '../risk/protections';
+import { AccountIdSchema } from '../trading/client-order-id';
 
-export const AccountIdSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,19}$/, 'account must be 1-20 chars: a lowercase letter, then lowercase letters, digits or _');
+/** The account id grammar is part of the clientOrderId grammar (trading/client-order-id.ts). */
+export { AccountIdSchema };
 
 export const BrokerNameSchema = z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'broker must be a short lowercase name');
 

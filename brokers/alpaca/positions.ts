@@ -20,6 +20,7 @@
  * lot; the attribution of a closing order to a lot is exact for stops (a) and for closes made by this adapter (b), and
  * a best guess (c, d) for orders made elsewhere (a manual partial close, for instance).
  */
+import { stopLegRef } from '../../trading/client-order-id';
 import type { AlpacaOrder } from './parsing';
 import { OPEN_STATUSES } from './parsing';
 
@@ -32,7 +33,6 @@ export interface OpenLot {
 
 const EPS = 1e-9;
 const round9 = (n: number) => Math.round(n * 1e9) / 1e9;
-const STOP_SUFFIX = '-S';
 
 interface Fill {
   order: AlpacaOrder;
@@ -76,8 +76,8 @@ export function openLots(netQty: number, orders: readonly AlpacaOrder[]): OpenLo
   // When each protective stop was canceled (clue b), by the ref it protects.
   const stopCanceledAt = new Map<string, number>();
   for (const o of orders) {
-    if (o.client_order_id.endsWith(STOP_SUFFIX) && o.status === 'canceled' && o.canceled_at != null)
-      stopCanceledAt.set(o.client_order_id.slice(0, -STOP_SUFFIX.length), o.canceled_at);
+    const ref = stopLegRef(o.client_order_id);
+    if (ref !== null && o.status === 'canceled' && o.canceled_at != null) stopCanceledAt.set(ref, o.canceled_at);
   }
 
   let lots: OpenLot[] = [];
@@ -105,9 +105,9 @@ export function openLots(netQty: number, orders: readonly AlpacaOrder[]): OpenLo
 }
 
 function pickLot(lots: OpenLot[], f: Fill, amount: number, stopCanceledAt: Map<string, number>): OpenLot | undefined {
-  const id = f.order.client_order_id;
-  if (id.endsWith(STOP_SUFFIX)) {
-    const byStop = lots.find((l) => l.ref === id.slice(0, -STOP_SUFFIX.length));
+  const stopOf = stopLegRef(f.order.client_order_id);
+  if (stopOf !== null) {
+    const byStop = lots.find((l) => l.ref === stopOf);
     if (byStop) return byStop;
   }
   let best: OpenLot | undefined;
@@ -130,8 +130,9 @@ function pickLot(lots: OpenLot[], f: Fill, amount: number, stopCanceledAt: Map<s
 export function workingStops(orders: readonly AlpacaOrder[]): Map<string, number> {
   const stops = new Map<string, number>();
   for (const o of orders) {
-    if (!o.client_order_id.endsWith(STOP_SUFFIX) || o.stop_price == null) continue;
-    if (OPEN_STATUSES.has(o.status) && o.status !== 'pending_cancel') stops.set(o.client_order_id.slice(0, -STOP_SUFFIX.length), o.stop_price);
+    const ref = stopLegRef(o.client_order_id);
+    if (ref === null || o.stop_price == null) continue;
+    if (OPEN_STATUSES.has(o.status) && o.status !== 'pending_cancel') stops.set(ref, o.stop_price);
   }
   return stops;
 }

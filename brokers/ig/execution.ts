@@ -1,4 +1,5 @@
 import { OrderRequestSchema, type OrderReport, type OrderRequest, unfilledReport } from '../adapter';
+import { stopLegRef } from '../../trading/client-order-id';
 import {
   BrokerAuthError,
   BrokerError,
@@ -60,9 +61,8 @@ export class IgExecutionClient {
   /** The order with this client order id as IG reports it, or null when IG shows no trace of it. */
   async getOrder(account: string, clientOrderId: string): Promise<OrderReport | null> {
     const facts: OrderFacts = { clientOrderId, symbol: '', side: 'buy', quantity: 0 };
-    const stop = /^(.+)-S$/.exec(clientOrderId);
-    if (stop) {
-      const positionRef = stop[1]!;
+    const positionRef = stopLegRef(clientOrderId);
+    if (positionRef !== null) {
       const opened = await this.d.journal.find(this.key(account, positionRef));
       return this.d.lookups.stop(positionRef, clientOrderId, this.d.lookups.searchFrom(opened?.postedAtMs ?? null), opened?.brokerDealId ?? null);
     }
