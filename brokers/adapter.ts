@@ -93,6 +93,19 @@ export interface Instrument {
   minQuantity: number;
   /** Quantities must be whole multiples of this; 0 = any quantity. */
   quantityStep: number;
+  // Money facts (issue 11). Optional so that a venue that has not filled them yet means "1 unit of price
+  // per unit of quantity, in the account's currency, no fees". Decimal strings: exact, and JSON-safe
+  // through Temporal payloads.
+  /** Money made by one unit of quantity when the price moves by 1.0, in `currency` (IG valueOfOnePoint × lot size; equities 1). */
+  pointValue?: string;
+  /** The currency P&L on this instrument is made in (IG the instrument's currency; Alpaca USD). */
+  currency?: string;
+  /** The account's currency (what balance, equity and the loss limits are in). */
+  accountCurrency?: string;
+  /** Account-currency units per unit of `currency` (1 when they are the same), from the venue's own data. */
+  conversionRate?: string;
+  /** Fees of one fill in account currency: a fixed amount per order plus a rate of the notional. */
+  commission?: { perOrder: string; rateBps: number };
 }
 
 /** The protective stop to place on an open position (after its market entry filled). */

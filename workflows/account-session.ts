@@ -68,6 +68,8 @@ import {
 
 /** How long the session trusts a broker's instrument details (market status, minimum size, step). */
 const INSTRUMENT_MAX_AGE_MS = 60_000;
+/** How far past workflow time a frame may end (clock skew between a feeder and the Temporal server). */
+const FUTURE_FRAME_TOLERANCE_MS = 60_000;
 
 export interface AccountSessionInput {
   config: SessionConfigInput;
@@ -148,6 +150,9 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   // Issue 6 (risk engine, protections, richer orders) applies to runs started by this code; a recorded
   // history of an older run replays without it (test/workflows/replay.test.ts).
   const riskEngine = wf.patched('risk-engine');
+  // Issue 11: a frame that has not closed yet by workflow time (a clock in microseconds, a feeder ahead
+  // of time) is refused; older runs accepted it and replay so.
+  const refuseFutureFrames = wf.patched('refuse-future-frames');
   // Systems added to the config since the last run start fresh; parameters are validated by each system's schema.
   for (const { cfg, impl } of systems.values()) {
     if (state.systems[cfg.id]) continue;
@@ -174,6 +179,16 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     const frame = parseFrame(raw);
     const key = streamKey(frame.symbol, frame.timeframe);
     if (!streams.has(key)) throw ApplicationFailure.nonRetryable(`frame: no system of this session trades ${key}`, 'InvalidFrameError');
+    if (refuseFutureFrames) {
+      const end = frame.start + timeframeMs(frame.timeframe);
+      const latest = Date.now() + FUTURE_FRAME_TOLERANCE_MS;
+      if (end > latest) {
+        throw ApplicationFailure.nonRetryable(
+          `start: frame ${frame.start} of ${key} ends at ${new Date(end).toISOString()}, after the session's time ${new Date(Date.now()).toISOString()} (a frame must have closed; is the clock in ms?)`,
+          'InvalidFrameError',
+        );
+      }
+    }
     const last = state.lastFrames[key];
     return { frame, duplicate: last !== undefined && frame.start <= last };
   }
@@ -297,6 +312,13 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     { validator: (_cmd) => refuseWhenHalted() },
   );
 
+  function invalidParams(system: string, err: { issues: { path: (string | number)[]; message: string }[] }): ApplicationFailure {
+    return ApplicationFailure.nonRetryable(
+      `invalid params for ${system}: ${err.issues.map((i) => `params${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      'InvalidSystemParamsError',
+    );
+  }
+
   /** setParams changes only the parameters it names; the others keep their current values. */
   function mergedParams(systemId: string, params: unknown): unknown {
     return { ...state.systems[systemId].params, ...(params as Record<string, unknown>) };
@@ -307,7 +329,12 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     async ({ systemId, params, by }) =>
       lock.runExclusive(async () => {
         const { impl } = systems.get(systemId)!;
-        const parsed = impl.paramsSchema.parse(mergedParams(systemId, params)) as Record<string, unknown>;
+        // Re-checked under the lock: another setParams may have run since the validator passed, and the
+        // merge of both can be invalid (slowPeriod 12 after fastPeriod 20). That fails this update, not
+        // the workflow task (a plain throw here would fail every task retry and freeze the session).
+        const r = impl.paramsSchema.safeParse(mergedParams(systemId, params));
+        if (!r.success) throw invalidParams(systems.get(systemId)!.cfg.system, r.error);
+        const parsed = r.data as Record<string, unknown>;
         state.systems[systemId].params = parsed;
         wf.log.info('system parameters set', { account, systemId, by: by ?? 'unknown', params: parsed });
         const outcome = emptyOutcome();
@@ -323,12 +350,7 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
           throw ApplicationFailure.nonRetryable('params: expected an object of parameters', 'InvalidSystemParamsError');
         }
         const r = sys.impl.paramsSchema.safeParse(mergedParams(systemId, params));
-        if (!r.success) {
-          throw ApplicationFailure.nonRetryable(
-            `invalid params for ${sys.cfg.system}: ${r.error.issues.map((i) => `params${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`).join('; ')}`,
-            'InvalidSystemParamsError',
-          );
-        }
+        if (!r.success) throw invalidParams(sys.cfg.system, r.error);
       },
     },
   );

@@ -356,6 +356,51 @@ test('setParams validates with the system schema (field named, nothing changed) 
   await handle.terminate('test done');
 });
 
+test('two concurrent setParams that each validate alone: one succeeds, the other fails naming the field, and frames keep flowing', async () => {
+  const account = uniqueAccount('paramsrace');
+  const frames = framesFor(account, 12, 8);
+  const handle = await start(sessionConfig(account));
+  await feedPaced(workers.pool, handle, frames.slice(0, 4));
+  const set = (params: unknown) => handle.executeUpdate(setParamsUpdate, { args: [{ systemId: 'ma', params, by: 'tester' }] });
+  // fastPeriod 2 / slowPeriod 5 today: slowPeriod 3 is valid alone, fastPeriod 4 is valid alone, both together are not.
+  // A batch of frames holds the session's lock, so both validators pass against the old parameters and
+  // both handlers wait for the lock: the second one's re-check is what fails.
+  await handle.signal(frameSignal, frames.slice(4));
+  const results = await Promise.allSettled([set({ slowPeriod: 3 }), set({ fastPeriod: 4 })]);
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  expect(ok).toHaveLength(1);
+  expect(failed).toHaveLength(1);
+  expect(failed[0].reason).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect(String((failed[0].reason as WorkflowUpdateFailedError).cause?.message)).toMatch(/params\.slowPeriod: slowPeriod \(\d+\) must be greater than fastPeriod \(\d+\)/);
+  const params = (await handle.query(systemsQuery)).ma.params as { fastPeriod: number; slowPeriod: number };
+  expect(params.slowPeriod).toBeGreaterThan(params.fastPeriod);
+  // The workflow task did not fail: the session keeps processing frames.
+  await waitForFrame(handle, frames[frames.length - 1]);
+  expect((await handle.query(statusQuery)).counters.framesProcessed).toBe(frames.length);
+  await handle.terminate('test done');
+});
+
+test('a frame that has not closed by workflow time (start in microseconds) is refused naming start; the next real frame is processed', async () => {
+  const account = uniqueAccount('future');
+  const frames = framesFor(account, 4, 9);
+  const handle = await start(sessionConfig(account));
+  const key = `${account.toUpperCase()}|1m`;
+  await feedPaced(workers.pool, handle, frames.slice(0, 2));
+  const micro = { ...frames[2], start: frames[2].start * 1000 };
+  const message = await updateRejection(handle.executeUpdate(submitFramesUpdate, { args: [[micro]] }));
+  expect(message).toMatch(/frames\[0\]: start: frame \d+ of .* ends at .*after the session's time/);
+  // The same through the signal: counted as rejected, the stream's last frame unchanged.
+  const nextMinute = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
+  await handle.signal(frameSignal, { ...frames[2], start: nextMinute });
+  const s = await waitStatus(handle, (x) => x.counters.framesRejected === 1, 'framesRejected = 1');
+  expect(s.lastRejection).toMatch(/start: frame .* ends at/);
+  expect(s.lastFrames[key]).toBe(frames[1].start);
+  await feedPaced(workers.pool, handle, frames.slice(2));
+  expect((await handle.query(statusQuery)).lastFrames[key]).toBe(frames[3].start);
+  await handle.terminate('test done');
+});
+
 test('malformed frames are rejected naming the field (update) or counted (signal), and the session keeps processing', async () => {
   const account = uniqueAccount('badframe');
   const frames = framesFor(account, 14, 7);
