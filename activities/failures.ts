@@ -4,6 +4,9 @@ import { BrokerError } from '../brokers/errors';
 /**
  * Maps typed errors onto Temporal failures: the failure type is the error's class name, and errors
  * that say they are not retryable become non-retryable failures, so the retry policy stops at once.
+ * A BrokerError's flag is its class's static `retryable` (brokers/errors.ts), the same flag that
+ * NON_RETRYABLE_BROKER_ERRORS is derived from, so the failure and the workflow's retry policy agree;
+ * other errors (config, frames, systems) are read by shape (`retryable === false`).
  */
 export function toFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;

@@ -10,7 +10,8 @@ import {
 export const BROKER = 'alpaca';
 
 /**
- * A response Alpaca should never send (not JSON, or JSON of the wrong shape). Retryable like an outage: a proxy's
+ * A response Alpaca should never send (not JSON, or JSON of the wrong shape). Retryable like an outage (the flag is
+ * BrokerUnavailableError's): a proxy's
  * error page looks the same, and the retry policy bounds the attempts. On an order submit it makes the outcome
  * unknown, settled by a look-up.
  */
@@ -25,9 +26,11 @@ export class AlpacaMalformedResponseError extends BrokerUnavailableError {
 
 /**
  * Alpaca refused a submit because the client_order_id is taken (422 `client_order_id must be unique`): the order
- * exists. Internal to the adapter: execution turns it into a look-up and never lets it escape.
+ * exists. Internal to the adapter: execution turns it into a look-up and never lets it escape, so it is no failure
+ * type of the retry policy and must never be booked as a refusal (the order is there).
  */
 export class AlpacaDuplicateClientOrderIdError extends InvalidOrderError {
+  static override readonly adapterInternal = true;
   constructor(readonly clientOrderId: string) {
     super(`Alpaca already has an order with client_order_id ${clientOrderId}`, BROKER);
   }

@@ -55,8 +55,9 @@ export const IG_AUTH_CODES: ReadonlySet<string> = new Set([
 export const IG_DEAL_NOT_FOUND = 'error.confirms.deal-not-found';
 
 /**
- * IG answered something we cannot read (not JSON, or not the documented shape). Retryable: a truncated
- * body from a proxy resolves itself; a changed contract shows up as repeated, clearly named failures.
+ * IG answered something we cannot read (not JSON, or not the documented shape). Retryable (the flag is
+ * BrokerUnavailableError's, as for every IG class here): a truncated body from a proxy resolves itself;
+ * a changed contract shows up as repeated, clearly named failures.
  */
 export class IgMalformedResponseError extends BrokerUnavailableError {
   constructor(
