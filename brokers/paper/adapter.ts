@@ -16,14 +16,16 @@ import { InvalidOrderError } from '../errors';
 import type { Frame } from '../../market/frame';
 import { PaperConfigSchema, type PaperConfig } from './config';
 import { BROKER, PaperExecution } from './execution';
-import { paperInstrument } from './instruments';
+import { paperInstrument, paperMoneyFacts, type PaperMoneyFacts } from './instruments';
 import { PaperLedger, toReport } from './ledger';
 
 /**
  * A simulated venue with its own persistent ledger (`maopaper`, ledger.ts). Its price feed is `maodata.candles`:
  * orders and stops are execution.ts, fills the fill model (fill-model.ts), instrument details instruments.ts.
  * Every operation on an account runs in one transaction holding the account row lock, so concurrent retries
- * serialise and `placeOrder` is idempotent by clientOrderId.
+ * serialise and `placeOrder` is idempotent by clientOrderId. The money facts of its instruments (point value,
+ * currencies, conversion rate, commission) come from the config; the ledger books P&L and fees with them, and
+ * with the defaults (1, one currency, 1, no fees) it books price difference × quantity, as it always has.
  */
 export class PaperBrokerAdapter implements BrokerAdapter {
   readonly name = BROKER;
@@ -32,6 +34,7 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   private readonly market: MarketDataStore;
   private readonly ledger: PaperLedger;
   private readonly execution: PaperExecution;
+  private readonly money: PaperMoneyFacts;
 
   constructor(
     private readonly pool: Pool,
@@ -39,7 +42,13 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   ) {
     this.config = Object.freeze(PaperConfigSchema.parse(config));
     this.market = new MarketDataStore(pool);
-    this.ledger = new PaperLedger(pool, this.config);
+    this.money = Object.freeze(paperMoneyFacts(this.config));
+    const perPoint = Number(this.money.pointValue) * Number(this.money.conversionRate);
+    this.ledger = new PaperLedger(pool, this.config, {
+      perPoint,
+      perOrder: Number(this.money.commission.perOrder),
+      rateBps: this.money.commission.rateBps,
+    });
     this.execution = new PaperExecution(this.ledger, this.market, this.config);
   }
 
@@ -78,7 +87,7 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   }
 
   async getInstrument(symbol: string): Promise<Instrument> {
-    return paperInstrument(this.pool, symbol, (await this.market.latestCandle(symbol)) !== null);
+    return paperInstrument(this.pool, symbol, (await this.market.latestCandle(symbol)) !== null, this.money);
   }
 
   placeOrder(order: OrderRequest): Promise<OrderReport> {

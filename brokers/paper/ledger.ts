@@ -1,8 +1,6 @@
 import type { PoolConnection } from 'mysql2/promise';
 import type { Pool } from '../../db/pool';
-import type { AccountSnapshot, BrokerPosition } from '../adapter';
-import type { OrderReport } from '../../trading/order-report';
-import type { OrderRequest } from '../../trading/order-request';
+import type { AccountSnapshot, BrokerPosition, OrderReport, OrderRequest } from '../adapter';
 import { round8 } from '../../trading/trade';
 import type { PaperConfig } from './config';
 
@@ -50,6 +48,16 @@ export function toReport(r: OrderRow): OrderReport {
   };
 }
 
+/** The money terms the ledger books a close with (the paper instrument's money facts, as numbers). */
+export interface PaperMoney {
+  /** pointValue × conversionRate: account-currency money per unit of quantity per 1.0 of price. */
+  perPoint: number;
+  /** Fixed fee of one fill, account currency. */
+  perOrder: number;
+  /** Fee of one fill as basis points of its notional (converted to account currency). */
+  rateBps: number;
+}
+
 /**
  * The paper account's book in `maopaper` (accounts, orders, positions, balance): every SQL statement of the
  * paper venue. All reads and writes of an account run inside `inAccount`, one transaction holding the account's
@@ -59,6 +67,7 @@ export class PaperLedger {
   constructor(
     private readonly pool: Pool,
     private readonly config: Pick<PaperConfig, 'currency' | 'initialBalance'>,
+    private readonly money: PaperMoney = { perPoint: 1, perOrder: 0, rateBps: 0 },
   ) {}
 
   /** Runs `fn` in a transaction holding the account's row lock; creates the paper account on first use. */
@@ -146,6 +155,7 @@ export class PaperLedger {
       [order.account, order.clientOrderId, order.symbol, order.side === 'buy' ? 'long' : 'short', order.quantity,
         price, order.stopLevel ?? null, candleStart, candleStart],
     );
+    await this.chargeFees(conn, order.account, price, order.quantity);
   }
 
   async setStop(conn: PoolConnection, account: string, ref: string, stopLevel: number): Promise<void> {
@@ -203,14 +213,25 @@ export class PaperLedger {
     );
   }
 
-  /** Closes the position at `price` (by the order `byOrder`) and books its P&L to the balance. */
+  /** Closes the position at `price` (by the order `byOrder`) and books its P&L (and the fill's fees) to the balance. */
   async closePosition(conn: PoolConnection, account: string, pos: PositionRow, price: number, byOrder: string): Promise<void> {
     const dir = pos.side === 'long' ? 1 : -1;
-    const pnl = round8((price - Number(pos.entry_price)) * Number(pos.quantity) * dir);
+    const points = (price - Number(pos.entry_price)) * Number(pos.quantity) * dir;
+    const pnl = round8(this.money.perPoint === 1 ? points : points * this.money.perPoint);
     await conn.query(
       `UPDATE maopaper.positions SET status = 'closed', exit_price = ?, closed_by = ?, pnl = ? WHERE account = ? AND position_ref = ?`,
       [price, byOrder, pnl, account, pos.position_ref],
     );
     await conn.query('UPDATE maopaper.accounts SET balance = balance + ? WHERE account = ?', [pnl, account]);
+    await this.chargeFees(conn, account, price, Number(pos.quantity));
+  }
+
+  /** The commission of one fill, taken from the balance; nothing at all when the venue charges none (the default). */
+  private async chargeFees(conn: PoolConnection, account: string, price: number, quantity: number): Promise<void> {
+    const { perOrder, rateBps, perPoint } = this.money;
+    if (perOrder === 0 && rateBps === 0) return;
+    const fee = round8(perOrder + (Math.abs(price * quantity) * perPoint * rateBps) / 10_000);
+    if (fee === 0) return;
+    await conn.query('UPDATE maopaper.accounts SET balance = balance - ? WHERE account = ?', [fee, account]);
   }
 }

@@ -102,14 +102,14 @@ describe('paper getInstrument', () => {
   test('a row in maopaper.instruments gives the minimum, the step, tradable and the status', async () => {
     await frame(0, 99.8, 100);
     await pool.query('INSERT INTO maopaper.instruments (symbol, min_quantity, quantity_step, tradable, market_status) VALUES (?, 10, 5, 1, ?)', [symbol, 'TRADEABLE']);
-    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 10, quantityStep: 5 });
+    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 10, quantityStep: 5, pointValue: '1', currency: 'USD', accountCurrency: 'USD', conversionRate: '1', commission: { perOrder: '0', rateBps: 0 } });
     await pool.query("UPDATE maopaper.instruments SET tradable = 0, market_status = 'SUSPENDED' WHERE symbol = ?", [symbol]);
     expect(await adapter.getInstrument(symbol)).toMatchObject({ tradable: false, marketStatus: 'SUSPENDED' });
   });
 
   test('no row: tradable, no minimum, no step; no price: CLOSED', async () => {
-    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: false, marketStatus: 'CLOSED', minQuantity: 0, quantityStep: 0 });
+    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: false, marketStatus: 'CLOSED', minQuantity: 0, quantityStep: 0, pointValue: '1', currency: 'USD', accountCurrency: 'USD', conversionRate: '1', commission: { perOrder: '0', rateBps: 0 } });
     await frame(0, 99.8, 100);
-    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 });
+    expect(await adapter.getInstrument(symbol)).toEqual({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0, pointValue: '1', currency: 'USD', accountCurrency: 'USD', conversionRate: '1', commission: { perOrder: '0', rateBps: 0 } });
   });
 });
