@@ -11,7 +11,7 @@
 # Overridable by environment:
 #   TEMPORAL_ADDRESS (127.0.0.1:7233)  TEMPORAL_UI_PORT (gRPC port + 1000)
 #   MARIADB_PORT (3306)  FERRETDB_PORT (27017)  STACK_TIMEOUT (readiness timeout, s, 60)
-# This is the same deployment shape as docker-compose.yml (ARCHITECTURE.md, invariant 10),
+# This is the same deployment shape as docker-compose.yml (docs/architecture.md, invariant 10),
 # with the Temporal dev server, MariaDB and FerretDB standing in for Temporal, MySQL and MongoDB.
 set -Eeuo pipefail
 

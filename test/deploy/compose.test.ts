@@ -1,5 +1,5 @@
 /**
- * docker-compose.yml is the one deployment shape (ARCHITECTURE.md, invariant 10). No Docker engine
+ * docker-compose.yml is the one deployment shape (docs/architecture.md, invariant 10). No Docker engine
  * is needed here: `docker-compose config -q` (when the binary exists) checks the file the way
  * Compose reads it, and the YAML itself is checked against what the engine needs.
  */
