@@ -158,7 +158,15 @@ export class AlpacaExecutionClient {
       const there = held ? `${held.side} ${Math.abs(held.qty)}` : 'no position';
       return rejected(order, `close of ${ref}: Alpaca holds ${there} in ${order.symbol}; a ${order.side} of ${quantity} would not just close it`);
     }
-    const placed = await this.submit(order.clientOrderId, this.marketBody(order, quantity));
+    let placed: AlpacaOrder;
+    try {
+      placed = await this.submit(order.clientOrderId, this.marketBody(order, quantity));
+    } catch (err) {
+      // Alpaca refused the close (403: qty held by other orders, pattern day trading protection, ...): nothing was
+      // placed, and the position is still open. Reported as a rejected close naming Alpaca's reason.
+      if (err instanceof OrderRejectedError) return rejected(order, `Alpaca refused the close of ${ref}: ${err.message}`);
+      throw err;
+    }
     return toOrderReport(await this.awaitSettled(placed));
   }
 

@@ -52,6 +52,7 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
   private readonly execution: AlpacaExecutionClient;
   private readonly data: AlpacaDataClient;
   private readonly stops: AlpacaStopClient;
+  private currency: Promise<string> | undefined;
 
   constructor(config: AlpacaConfigInput, options: AlpacaAdapterOptions = {}) {
     const parsed = parseAlpacaConfig(config);
@@ -117,12 +118,19 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
 
   /** Asset (tradable, sizes) and market clock (open): see instruments.ts. */
   getInstrument(symbol: string): Promise<Instrument> {
-    return alpacaInstrument(this.http, symbol);
+    return alpacaInstrument(this.http, symbol, () => this.accountCurrency());
   }
 
   /** The position's protective stop as its own `stop` order `<entry>-S` (stops.ts). */
   placeStop(req: StopRequest): Promise<StopReport> {
     return this.stops.placeStop(req);
+  }
+
+  /** The account's currency from `GET /v2/account`, asked once per adapter (a failed ask is asked again next time). */
+  private accountCurrency(): Promise<string> {
+    this.currency ??= this.http.get('trading', '/v2/account', AlpacaAccountSchema).then((a) => a.currency);
+    this.currency.catch(() => (this.currency = undefined));
+    return this.currency;
   }
 
   private async positionLots(p: AlpacaPosition): Promise<BrokerPosition[]> {

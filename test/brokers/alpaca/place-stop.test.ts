@@ -129,7 +129,7 @@ describe('Alpaca placeStop', () => {
 
 describe('Alpaca getInstrument', () => {
   test('an active, tradable, fractionable equity with the market open: tradable, any quantity', async () => {
-    expect(await adapter.getInstrument('AAPL')).toEqual({ symbol: 'AAPL', tradable: true, marketStatus: 'open', minQuantity: 0, quantityStep: 0 });
+    expect(await adapter.getInstrument('AAPL')).toMatchObject({ symbol: 'AAPL', tradable: true, marketStatus: 'open', minQuantity: 0, quantityStep: 0 });
   });
 
   test('the market clock closed: not tradable, status closed', async () => {

@@ -43,6 +43,7 @@ export function createFakeAlpacaRoutes(st: FakeAlpacaState, options: { barsPageL
     }
     const pos = positions.get(symbol);
     const reducing = pos && ((pos.qty > 0 && side === 'sell') || (pos.qty < 0 && side === 'buy'));
+    if (reducing && st.scenario.refuseReducing) return err(403, 40310000, st.scenario.refuseReducing);
     if (reducing) {
       const { free } = available(symbol, side as 'buy' | 'sell');
       if (qty > free + 1e-9) return err(403, 40310000, `insufficient qty available for order (requested: ${qty}, available: ${free})`);
@@ -56,7 +57,7 @@ export function createFakeAlpacaRoutes(st: FakeAlpacaState, options: { barsPageL
     // Accepted asynchronously, as at Alpaca: the answer says pending_new; the venue moves on right after.
     o.status = type === 'stop' ? 'new' : 'accepted';
     o.updated_at = stamp();
-    if (type === 'market' && st.marketOpen) fill(o, marketPrice(o)!);
+    if (type === 'market' && st.marketOpen) st.marketFill(o);
     return { status: 200, body: answer };
   }
 

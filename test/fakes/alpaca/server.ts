@@ -108,7 +108,9 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
       }
 
       let reply: Reply;
-      if (req.headers['apca-api-key-id'] !== keyId || req.headers['apca-api-secret-key'] !== secretKey) reply = err(401, 40110000, 'request is not authorized');
+      const until = st.scenario.unauthorizedUntil;
+      if (until !== undefined && Date.now() < until) reply = err(401, 40110000, 'request is not authorized');
+      else if (req.headers['apca-api-key-id'] !== keyId || req.headers['apca-api-secret-key'] !== secretKey) reply = err(401, 40110000, 'request is not authorized');
       else if (!bodyOk) reply = err(400, 40010000, 'request body format is invalid');
       else reply = route(method, path, url.searchParams, body);
 

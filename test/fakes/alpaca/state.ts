@@ -49,8 +49,33 @@ export interface FakePosition {
 }
 
 
+/**
+ * Behaviours a test sets per test (setScenario; each field replaces the one before, the others stay):
+ * - `fills: 'hold'`: market orders stay `accepted` (working) until `releaseFills()`, or `fillAfterMs` later;
+ * - `partial: { qty, rest }`: a market order fills `qty` first (`partially_filled`, `filled_qty`); on
+ *   `releaseFills()` (or `afterMs` later) the rest fills (`rest: 'fill'`) or is canceled with the residual (`'cancel'`);
+ * - `refuseReducing`: an order that reduces a position (a close) is refused with 403 40310000 and this message,
+ *   e.g. "insufficient qty available for order" or "trade denied due to pattern day trading protection";
+ * - `unauthorizedUntil` (epoch ms, or `unauthorizedFor(ms)`): every call answers 401 40110000 until then
+ *   (a key rotation window).
+ * Orders sent while the market is closed (`setMarketOpen(false)`) wait `accepted` until it opens.
+ */
+export interface FakeAlpacaScenario {
+  fills: 'immediate' | 'hold';
+  fillAfterMs?: number;
+  partial?: { qty: number; rest: 'fill' | 'cancel'; afterMs?: number };
+  refuseReducing?: string;
+  unauthorizedUntil?: number;
+}
+
 /** What a test drives the fake venue with (prices, bars, the clock, assets, trades behind the adapter's back) and reads back. */
 export interface FakeAlpacaControls {
+  /** Sets behaviours of the venue (see FakeAlpacaScenario); fields left out keep their value. */
+  setScenario(scenario: Partial<FakeAlpacaScenario>): void;
+  /** Releases every order the scenario holds (fill the rest, or cancel the residual of a partial fill). */
+  releaseFills(): void;
+  /** Every call answers 401 for the next `ms` (a key rotation window). */
+  unauthorizedFor(ms: number): void;
   /** Sets the best bid/ask; working stop orders the new price crosses trigger, queued market orders fill if open. */
   setPrice(symbol: string, bid: number, ask: number): void;
   /** Adds frames as Alpaca bars (daily frames are stamped at New York midnight, as Alpaca does). */
@@ -125,6 +150,11 @@ export function newYorkMidnight(utcMidnight: number): number {
 /** A new fake venue's state; `controls` are what the test drives it with (server.ts hands them out). */
 export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
   const cancelDelayMs = options.cancelDelayMs ?? 0;
+  /** What the test set for this venue's behaviour (setScenario). */
+  const scenario: FakeAlpacaScenario = { fills: 'immediate' };
+  /** Market orders held by the scenario (working, not filled until released). */
+  const held = new Set<Order>();
+  const rest = new Map<Order, 'fill' | 'cancel'>();
   const orders: Order[] = [];
   const byClientId = new Map<string, Order>();
   const positions = new Map<string, { qty: number; avg: number }>();
@@ -148,12 +178,13 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
 
   // ---- ledger ----
 
-  function fill(o: Order, price: number) {
+  /** Fills `qty` more of `o` at `price` (default: all that is left): partially_filled until nothing is left. */
+  function fill(o: Order, price: number, qty = r9(o.qty - o.filled_qty)) {
     const ts = stamp();
-    const signed = o.side === 'buy' ? o.qty : -o.qty;
+    const signed = o.side === 'buy' ? qty : -qty;
     const pos = positions.get(o.symbol) ?? { qty: 0, avg: 0 };
     if (pos.qty === 0 || Math.sign(pos.qty) === Math.sign(signed)) {
-      pos.avg = r9((Math.abs(pos.qty) * pos.avg + o.qty * price) / (Math.abs(pos.qty) + o.qty));
+      pos.avg = r9((Math.abs(pos.qty) * pos.avg + qty * price) / (Math.abs(pos.qty) + qty));
       pos.qty = r9(pos.qty + signed);
     } else {
       const before = pos.qty;
@@ -163,7 +194,49 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     if (pos.qty === 0) positions.delete(o.symbol);
     else positions.set(o.symbol, pos);
     cash = r9(cash - signed * price);
-    Object.assign(o, { status: 'filled', filled_qty: o.qty, filled_avg_price: price, filled_at: ts, updated_at: ts });
+    const filled = r9(o.filled_qty + qty);
+    const avg = r9(((o.filled_avg_price ?? 0) * o.filled_qty + price * qty) / filled);
+    Object.assign(o, { status: filled + 1e-9 >= o.qty ? 'filled' : 'partially_filled', filled_qty: filled, filled_avg_price: avg, filled_at: ts, updated_at: ts });
+  }
+
+  /**
+   * A market order the venue may fill now (accepted, market open): what the test's scenario says happens.
+   * fake: Alpaca does not say when a market order fills; by default at once, at the ask / bid.
+   */
+  function marketFill(o: Order) {
+    if (held.has(o)) return;
+    const price = marketPrice(o);
+    if (price === undefined) return;
+    if (scenario.fills === 'hold') {
+      held.add(o);
+      if (scenario.fillAfterMs !== undefined) later(scenario.fillAfterMs, () => release(o));
+      return;
+    }
+    if (scenario.partial) {
+      fill(o, price, Math.min(scenario.partial.qty, o.qty));
+      if (o.status === 'partially_filled') {
+        held.add(o);
+        rest.set(o, scenario.partial.rest);
+        if (scenario.partial.afterMs !== undefined) later(scenario.partial.afterMs, () => release(o));
+      }
+      return;
+    }
+    fill(o, price);
+  }
+
+  /** Lets a held order go on: the rest of a partial fill fills or is canceled; a held order fills (market open). */
+  function release(o: Order) {
+    if (!held.delete(o) || !WORKING.has(o.status)) return;
+    const after = rest.get(o);
+    rest.delete(o);
+    if (after === 'cancel') {
+      Object.assign(o, { status: 'canceled', canceled_at: stamp(), updated_at: lastTs });
+      return;
+    }
+    if (marketOpen) {
+      const price = marketPrice(o);
+      if (price !== undefined) fill(o, price);
+    }
   }
 
   function marketPrice(o: Pick<Order, 'symbol' | 'side'>): number | undefined {
@@ -177,7 +250,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     if (!q) return;
     for (const o of orders) {
       if (o.symbol !== symbol || !WORKING.has(o.status)) continue;
-      if (o.type === 'market' && marketOpen) fill(o, o.side === 'buy' ? q.ask : q.bid);
+      if (o.type === 'market' && marketOpen) marketFill(o);
       else if (o.type === 'stop' && o.stop_price !== null) {
         if (o.side === 'sell' && q.bid <= o.stop_price) fill(o, q.bid);
         else if (o.side === 'buy' && q.ask >= o.stop_price) fill(o, q.ask);
@@ -324,6 +397,19 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
       const key = `${symbol.toUpperCase()}|${timeframe}`;
       bars.set(key, [...(bars.get(key) ?? []), ...raw.map((b) => ({ ...b }))]);
     },
+    setScenario(next) {
+      if (next.fills !== undefined) scenario.fills = next.fills;
+      if ('fillAfterMs' in next) scenario.fillAfterMs = next.fillAfterMs;
+      if ('partial' in next) scenario.partial = next.partial;
+      if ('refuseReducing' in next) scenario.refuseReducing = next.refuseReducing;
+      if ('unauthorizedUntil' in next) scenario.unauthorizedUntil = next.unauthorizedUntil;
+    },
+    releaseFills() {
+      for (const o of [...held]) release(o);
+    },
+    unauthorizedFor(ms) {
+      scenario.unauthorizedUntil = Date.now() + ms;
+    },
     setMarketOpen(open) {
       marketOpen = open;
       if (open) for (const s of quotes.keys()) match(s);
@@ -381,6 +467,8 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     equity,
     cancel,
     controls,
+    scenario,
+    marketFill,
   };
 }
 export type FakeAlpacaState = ReturnType<typeof createFakeAlpacaState>;
