@@ -1,7 +1,8 @@
 // ESLint (flat config, typed linting through typescript-eslint's project service over tsconfig.json).
-// Focused on two things rather than the big recommended sets:
+// Focused on a few things rather than the big recommended sets:
 //  - promises: a forgotten `await` on an activity or a store call is a real bug (no-floating-promises,
 //    no-misused-promises), everywhere;
+//  - the layering: db/ may not import workflows/ (not even types);
 //  - the workflow sandbox boundary: workflow code (workflows/**, engine/**) must stay deterministic, so it
 //    may not import Node built-ins, the database layer, broker implementations or activity values.
 //    Type-only imports (`import type`) of db/, brokers/ and activities/ are allowed: they vanish at compile time.
@@ -71,6 +72,25 @@ export default tseslint.config(
     files: ['workflows/**/*.ts', 'engine/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', WORKFLOW_BOUNDARY],
+    },
+  },
+  {
+    // The layers point down: the database layer stores domain words (trading/, risk/, config/) and knows
+    // nothing of the workflow that uses it, not even its types.
+    files: ['db/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)workflows(/|$)',
+              message:
+                'db/ may not import from workflows/: import the domain types from their homes (config/, risk/, trading/).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

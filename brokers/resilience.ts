@@ -1,5 +1,8 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, Instrument, OrderReport, OrderRequest, Quote, StopReport, StopRequest } from './adapter';
+import type { AccountSnapshot, BrokerAdapter, BrokerPosition, CandleRequest, Quote } from './adapter';
+import type { Instrument } from '../trading/instrument';
+import type { OrderReport, StopReport } from '../trading/order-report';
+import type { OrderRequest, StopRequest } from '../trading/order-request';
 import type { Frame } from '../market/frame';
 import { BrokerCircuitOpenError, BrokerError } from './errors';
 

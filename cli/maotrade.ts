@@ -14,7 +14,7 @@ import { STACK_ACTIONS, runStack } from './stack';
 import { runScript } from './scripts';
 import { runMigrate } from './migrate';
 import { cliConfig } from './settings';
-import { AccountIdSchema } from '../workflows/session-config';
+import { AccountIdSchema } from '../config/session-config';
 import { VisibilityFilterSchema } from '../fleet/sessions-query';
 import { FLEET_DEFAULTS, setFleetTradingState } from '../fleet/trading-state';
 import { TRADING_STATE_ACTIONS, fleetText, stateOfAction, type TradingStateAction } from './trading-state';

@@ -6,7 +6,7 @@ import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
 import type { TradingStateChange } from '../risk/trading-state';
 import type { WorkingOrder } from '../trading/working-order';
-import type { RiskRefusal } from '../workflows/risk-view';
+import type { RiskRefusal } from '../risk/refusal';
 
 /** A working (emulated) order's lifecycle as `mt_<account>.working_orders` keeps it. */
 export interface WorkingOrderRecord extends WorkingOrder {

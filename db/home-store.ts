@@ -1,6 +1,6 @@
 import type { Pool } from './pool';
 import { z } from 'zod';
-import { SessionConfigSchema, ScheduleSchema, type SessionConfig, type SystemConfig } from '../workflows/session-config';
+import { SessionConfigSchema, ScheduleSchema, type SessionConfig, type SystemConfig } from '../config/session-config';
 import { RiskLimitsSchema } from '../risk/limits';
 import { ProtectionsConfigSchema } from '../risk/protections';
 

@@ -1,4 +1,5 @@
-import type { OrderReport, OrderSide, OrderStatus } from '../brokers/adapter';
+import type { OrderReport, OrderStatus } from './order-report';
+import type { OrderSide } from './order-request';
 
 /** The deterministic clientOrderId of an account's n-th order intent; the whole id grammar is in client-order-id.ts. */
 export { clientOrderIdFor } from './client-order-id';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountSchema } from '../../db/pool';
-import { AccountIdSchema } from '../../workflows/session-config';
+import { AccountIdSchema } from '../../config/session-config';
 import { BEARER_SECURITY, type Gateway, type GatewayDeps } from '../context';
 import { notFound } from '../errors';
 

@@ -3,7 +3,7 @@ import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import type { Filter } from 'mongodb';
 import { LOG_COLLECTION, type LogDoc } from '../../logging/mongo-sink';
-import { AccountIdSchema } from '../../workflows/session-config';
+import { AccountIdSchema } from '../../config/session-config';
 import { BEARER_SECURITY, type Gateway, type GatewayDeps } from '../context';
 
 /** Log lines kept in MongoDB `maologs.logs`: a page as JSON, or everything matching as a gzip NDJSON download. */

@@ -7,7 +7,7 @@ import {
   resumeSignal,
   setParamsUpdate,
 } from '../../workflows/definitions';
-import { AccountIdSchema, SystemConfigSchema } from '../../workflows/session-config';
+import { AccountIdSchema, SystemConfigSchema } from '../../config/session-config';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { onSession } from '../session-handle';
 

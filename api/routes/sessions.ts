@@ -11,7 +11,7 @@ import {
   sessionWorkflowId,
   statusQuery,
 } from '../../workflows/definitions';
-import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema } from '../../workflows/session-config';
+import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema } from '../../config/session-config';
 import type { accountSession } from '../../workflows/account-session';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TradingStateCommandSchema } from '../../risk/trading-state';
 import { setTradingStateUpdate } from '../../workflows/definitions';
-import { AccountIdSchema } from '../../workflows/session-config';
+import { AccountIdSchema } from '../../config/session-config';
 import { VisibilityFilterSchema } from '../../fleet/sessions-query';
 import { setFleetTradingState } from '../../fleet/trading-state';
 import { FleetInputError, FleetQueryError } from '../../fleet/errors';

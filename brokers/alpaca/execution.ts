@@ -17,7 +17,9 @@
  * sends a market order of the opposite side. Nothing here retries on its own: the only waiting is the short poll for
  * a market order's fill or a cancel's confirmation; retries belong to Temporal's policy.
  */
-import { stopOrderId, type OrderReport, type OrderRequest, unfilledReport } from '../adapter';
+import { stopOrderId } from '../adapter';
+import { unfilledReport, type OrderReport } from '../../trading/order-report';
+import type { OrderRequest } from '../../trading/order-request';
 import { BrokerUnavailableError, InvalidOrderError, OrderOutcomeUnknownError, OrderRejectedError } from '../errors';
 import type { AlpacaHttpClient } from './client';
 import type { AlpacaConfig } from './config';

@@ -1,17 +1,7 @@
-import {
-  OrderRequestSchema,
-  type AccountSnapshot,
-  type BrokerAdapter,
-  type BrokerCapabilities,
-  type BrokerPosition,
-  type CandleRequest,
-  type Instrument,
-  type OrderReport,
-  type OrderRequest,
-  type Quote,
-  type StopReport,
-  type StopRequest,
-} from '../adapter';
+import type { AccountSnapshot, BrokerAdapter, BrokerCapabilities, BrokerPosition, CandleRequest, Quote } from '../adapter';
+import type { Instrument } from '../../trading/instrument';
+import type { OrderReport, StopReport } from '../../trading/order-report';
+import { OrderRequestSchema, type OrderRequest, type StopRequest } from '../../trading/order-request';
 import { InvalidOrderError } from '../errors';
 import type { Frame } from '../../market/frame';
 import { AlpacaHttpClient } from './client';

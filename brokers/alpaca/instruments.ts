@@ -1,4 +1,4 @@
-import type { Instrument } from '../adapter';
+import type { Instrument } from '../../trading/instrument';
 import type { AlpacaHttpClient } from './client';
 import { AlpacaAssetSchema, AlpacaClockSchema, type AlpacaAsset } from './parsing';
 

@@ -4,7 +4,8 @@
  * endpoint and every bad field.
  */
 import { z } from 'zod';
-import type { OrderReport, OrderStatus, Quote } from '../adapter';
+import type { Quote } from '../adapter';
+import type { OrderReport, OrderStatus } from '../../trading/order-report';
 import { AlpacaMalformedResponseError } from './errors';
 
 /** A decimal that Alpaca sends as a string ("10.5") or, in market data, as a JSON number. */

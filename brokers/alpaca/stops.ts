@@ -1,4 +1,6 @@
-import { parseStopRequest, stopOnWrongSide, stopOrderId, stopReport, type Quote, type StopReport, type StopRequest } from '../adapter';
+import { parseStopRequest, stopOnWrongSide, stopOrderId, type Quote } from '../adapter';
+import { stopReport, type StopReport } from '../../trading/order-report';
+import type { StopRequest } from '../../trading/order-request';
 import { InvalidOrderError, OrderRejectedError } from '../errors';
 import type { AlpacaHttpClient } from './client';
 import type { AlpacaConfig } from './config';

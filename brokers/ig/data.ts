@@ -1,4 +1,5 @@
-import type { CandleRequest, Instrument, Quote } from '../adapter';
+import type { CandleRequest, Quote } from '../adapter';
+import type { Instrument } from '../../trading/instrument';
 import { BrokerUnavailableError, InvalidOrderError } from '../errors';
 import type { Frame } from '../../market/frame';
 import type { IgHttpClient } from './client';

@@ -1,4 +1,5 @@
-import { OrderRequestSchema, type OrderReport, type OrderRequest, unfilledReport } from '../adapter';
+import { unfilledReport, type OrderReport } from '../../trading/order-report';
+import { OrderRequestSchema, type OrderRequest } from '../../trading/order-request';
 import { stopLegRef } from '../../trading/client-order-id';
 import {
   BrokerAuthError,

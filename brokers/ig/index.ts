@@ -1,16 +1,7 @@
-import type {
-  AccountSnapshot,
-  BrokerAdapter,
-  BrokerCapabilities,
-  BrokerPosition,
-  CandleRequest,
-  Instrument,
-  OrderReport,
-  OrderRequest,
-  Quote,
-  StopReport,
-  StopRequest,
-} from '../adapter';
+import type { AccountSnapshot, BrokerAdapter, BrokerCapabilities, BrokerPosition, CandleRequest, Quote } from '../adapter';
+import type { Instrument } from '../../trading/instrument';
+import type { OrderReport, StopReport } from '../../trading/order-report';
+import type { OrderRequest, StopRequest } from '../../trading/order-request';
 import { BrokerUnavailableError } from '../errors';
 import type { Frame } from '../../market/frame';
 import { IgHttpClient, SILENT_LOGGER, type IgLogger } from './client';

@@ -1,4 +1,4 @@
-import type { OrderReport } from '../adapter';
+import type { OrderReport } from '../../trading/order-report';
 import { OrderOutcomeUnknownError } from '../errors';
 import type { IgHttpClient } from './client';
 import type { IgConfig } from './config';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { BrokerPosition, OrderReport, OrderSide } from '../adapter';
+import type { BrokerPosition } from '../adapter';
+import type { OrderReport } from '../../trading/order-report';
+import type { OrderSide } from '../../trading/order-request';
 import { InvalidFrameError, parseFrame, type Frame } from '../../market/frame';
 import { timeframeMs, type Timeframe } from '../../market/timeframe';
 import { IgMalformedResponseError } from './errors';

@@ -1,4 +1,6 @@
-import { parseStopRequest, stopOnWrongSide, stopOrderId, stopReport, type StopReport, type StopRequest } from '../adapter';
+import { parseStopRequest, stopOnWrongSide, stopOrderId } from '../adapter';
+import { stopReport, type StopReport } from '../../trading/order-report';
+import type { StopRequest } from '../../trading/order-request';
 import { BrokerUnavailableError, InvalidOrderError } from '../errors';
 import type { IgHttpClient, IgLogger } from './client';
 import { checkEpic } from './data';

@@ -11,7 +11,7 @@ import { MarketDataStore } from '../../db/market-data-store';
 import { createFeederActivities } from '../../activities/feeder-activities';
 import { feederStatusQuery, feederWorkflowId, type marketDataFeeder } from '../../workflows/market-data-feeder';
 import { pnlQuery, positionsQuery, riskQuery, sessionWorkflowId, statusQuery, systemsQuery } from '../../workflows/definitions';
-import type { SessionConfigInput } from '../../workflows/session-config';
+import type { SessionConfigInput } from '../../config/session-config';
 import { uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession } from '../support/harness';
 import { createdTokens, json, linesWithSecrets, startTestGateway, type TestGateway } from './support';

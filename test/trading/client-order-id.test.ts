@@ -16,7 +16,7 @@ import {
 } from '../../trading/client-order-id';
 import { clientOrderIdFor as orderClientOrderIdFor } from '../../trading/order';
 import { workingOrderRef as workingWorkingOrderRef } from '../../trading/working-order';
-import { AccountIdSchema as SessionAccountIdSchema } from '../../workflows/session-config';
+import { AccountIdSchema as SessionAccountIdSchema } from '../../config/session-config';
 
 const KINDS: ClientOrderIdKind[] = ['entry', 'stop', 'reconciled', 'working', 'refusal'];
 

@@ -1,4 +1,4 @@
-import type { OrderReport } from '../../brokers/adapter';
+import type { OrderReport } from '../../trading/order-report';
 import { clientOrderIdFor, fillOf } from '../../trading/order';
 import { directionOf, stopTouched, unrealisedPnl, type Position } from '../../trading/position';
 import { closeTrade, round8 } from '../../trading/trade';

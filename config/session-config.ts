@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { TimeframeSchema } from '../market/timeframe';
+import { RiskLimitsSchema } from '../risk/limits';
+import { ProtectionsConfigSchema } from '../risk/protections';
+import { AccountIdSchema } from '../trading/client-order-id';
+
+/** The account id grammar is part of the clientOrderId grammar (trading/client-order-id.ts). */
+export { AccountIdSchema };
+
+export const BrokerNameSchema = z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'broker must be a short lowercase name');
+
+/** `HH:MM` or `HH:MM:SS`, UTC. */
+export const ClockTimeSchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a UTC time of day as HH:MM or HH:MM:SS');
+
+/** One trading system running on one stream (symbol, timeframe) of the account. */
+export const SystemConfigSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'id must be 1-32 chars of a-z, 0-9, _ or -'),
+    system: z.string().min(1, 'system must name a registered trading system'),
+    symbol: z.string().regex(/^[A-Za-z0-9._:-]{1,40}$/, 'symbol must be 1-40 letters, digits or ._:-'),
+    timeframe: TimeframeSchema,
+    params: z.record(z.unknown()).default({}),
+  })
+  .strict();
+export type SystemConfig = z.infer<typeof SystemConfigSchema>;
+
+/**
+ * The trading day's end (UTC): at `flattenAt` every position is closed (exit reason `session-close`);
+ * with `reopenAt`, entries stay locked until then.
+ */
+export const ScheduleSchema = z
+  .object({
+    flattenAt: ClockTimeSchema.optional(),
+    reopenAt: ClockTimeSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.reopenAt === undefined || s.flattenAt !== undefined, {
+    path: ['reopenAt'],
+    message: 'reopenAt needs flattenAt (entries reopen after a flatten)',
+  });
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+export const SessionConfigSchema = z
+  .object({
+    account: AccountIdSchema,
+    broker: BrokerNameSchema,
+    /** false = dry run (invariant 6): decide and record everything, send nothing. */
+    tradingEnabled: z.boolean(),
+    dailyCleanTime: ClockTimeSchema.default('23:45'),
+    systems: z.array(SystemConfigSchema).min(1, 'a session needs at least one trading system'),
+    /** Pre-trade risk limits (risk/limits.ts); every order intent passes them before any broker call. */
+    risk: RiskLimitsSchema.default({}),
+    protections: ProtectionsConfigSchema,
+    schedule: ScheduleSchema.default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.systems.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['systems', i, 'id'], message: `duplicate system id "${s.id}"` });
+      seen.add(s.id);
+    });
+  });
+export type SessionConfig = z.infer<typeof SessionConfigSchema>;
+export type SessionConfigInput = z.input<typeof SessionConfigSchema>;
