@@ -34,11 +34,11 @@ const WORKFLOW_BOUNDARY = {
     },
     {
       // brokers/paper, brokers/ig, brokers/alpaca, ..., the brokers/ index (a factory over them) and
-      // brokers/resilience; only the type modules brokers/adapter and brokers/errors are allowed.
-      regex: '(^|/)brokers(/index)?$|(^|/)brokers/(?!(adapter|errors)$).+',
+      // brokers/resilience; only brokers/adapter, brokers/errors and brokers/capabilities (pure data) are allowed.
+      regex: '(^|/)brokers(/index)?$|(^|/)brokers/(?!(adapter|errors|capabilities)$).+',
       allowTypeImports: true,
       message:
-        'Workflow code may not import broker implementations: only brokers/adapter and brokers/errors (`import type` is fine).',
+        'Workflow code may not import broker implementations: only brokers/adapter, brokers/errors and brokers/capabilities (`import type` is fine).',
     },
     {
       regex: '(^|/)activities(/|$)',

@@ -1,6 +1,6 @@
 import type { Pool } from './pool';
 import { z } from 'zod';
-import { SessionConfigSchema, ScheduleSchema, type SessionConfig, type SystemConfig } from '../config/session-config';
+import { SessionConfigSchema, ScheduleSchema, type OtherAccountSystem, type SessionConfig, type SystemConfig } from '../config/session-config';
 import { RiskLimitsSchema } from '../risk/limits';
 import { ProtectionsConfigSchema } from '../risk/protections';
 
@@ -83,6 +83,24 @@ export class HomeStore {
       [account],
     );
     return rows as { broker: string; symbol: string; timeframe: string }[];
+  }
+
+  /**
+   * The enabled systems of accounts other than `exceptAccount` on `broker` that trade one of `symbols`
+   * (exact symbol match), ordered by account and system id: what a session on a netting venue would share
+   * its positions with (config/session-config.ts crossAccountNettingIssues).
+   */
+  async systemsTrading(broker: string, symbols: readonly string[], exceptAccount: string): Promise<OtherAccountSystem[]> {
+    if (symbols.length === 0) return [];
+    const [rows] = await this.pool.query(
+      `SELECT s.account, s.system_id, s.symbol FROM maohome.system_configs s JOIN maohome.accounts a ON a.account = s.account
+       WHERE a.broker = ? AND a.account <> ? AND s.enabled = 1 AND s.symbol IN (?) ORDER BY s.account, s.system_id`,
+      [broker, exceptAccount, [...symbols]],
+    );
+    const wanted = new Set(symbols);
+    return (rows as { account: string; system_id: string; symbol: string }[])
+      .filter((r) => wanted.has(r.symbol))
+      .map((r) => ({ account: r.account, systemId: r.system_id, symbol: r.symbol }));
   }
 
   /**

@@ -11,7 +11,8 @@ import {
   sessionWorkflowId,
   statusQuery,
 } from '../../workflows/definitions';
-import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema } from '../../config/session-config';
+import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema, crossAccountNettingIssues } from '../../config/session-config';
+import { isNettingVenue } from '../../brokers/capabilities';
 import type { accountSession } from '../../workflows/account-session';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';
@@ -129,7 +130,8 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       config: { role: 'admin', command: 'start-session' },
       schema: {
         tags: ['sessions'],
-        summary: "Start an account's session from its configuration in maohome; 409 if one is running",
+        summary:
+          "Start an account's session from its configuration in maohome; 409 if one is running; 422 if the configuration is invalid, or (netting_conflict) another account on the same netting venue (one key per worker) trades one of its symbols",
         security: BEARER_SECURITY,
         body: z.object({ account: AccountIdSchema }).strict(),
       },
@@ -148,6 +150,21 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       if (!config) throw notFound(`unknown account "${account}" (not in maohome.accounts)`);
       // Validated again here, at the edge, whatever the store did.
       config = SessionConfigSchema.parse(config);
+      // On a netting venue every account of the broker shares the worker's one key, hence one position per
+      // symbol: refused, before it is subscribed to any feeder, when another account trades one of its symbols.
+      if (isNettingVenue(config.broker)) {
+        const others = await home.systemsTrading(config.broker, [...new Set(config.systems.map((s) => s.symbol))], account);
+        const issues = crossAccountNettingIssues(config, others);
+        if (issues.length > 0) {
+          const fields = zodFields(issues.map((i) => ({ code: 'custom' as const, ...i })), 'config');
+          throw new ApiError(
+            422,
+            'netting_conflict',
+            `account "${account}" cannot start on ${config.broker}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
+            fields,
+          );
+        }
+      }
       // Started again on purpose: the feeders may start and feed it again.
       await home.clearStopped(account);
       await signalFeeders(client, home, account, subscribeSignal);
