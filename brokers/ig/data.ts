@@ -42,6 +42,8 @@ export class IgDataClient {
   constructor(
     private readonly client: IgHttpClient,
     private readonly now: () => number,
+    /** The IG account's currency (GET /accounts), for the money facts of getInstrument. */
+    private readonly accountCurrency?: () => Promise<string>,
   ) {}
 
   async market(epic: string): Promise<{ market: IgMarket; brokerTimeMs: number | null }> {
@@ -96,6 +98,7 @@ export class IgDataClient {
       marketStatus: status,
       minQuantity: typeof min === 'number' && min > 0 ? min : 0,
       quantityStep: 0,
+      ...(this.accountCurrency ? moneyFacts(market, await this.accountCurrency()) : {}),
     };
   }
 
@@ -130,4 +133,37 @@ export class IgDataClient {
     }
     return [...byStart.values()].sort((a, b) => a.start - b.start);
   }
+}
+
+/** A positive finite number as a plain decimal string (at most 10 decimals, no exponent). */
+function decimalText(n: number): string {
+  const s = n.toFixed(10);
+  return s.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/**
+ * The money facts of an IG market (GET /markets/{epic} v3), on an account in `accountCurrency`:
+ * - pointValue = `instrument.valueOfOnePoint` × `instrument.lotSize` (lot size 1 when IG leaves it out): money per
+ *   point (1.0 of IG's quoted level) of one unit of size, in the instrument's currency;
+ * - currency = the instrument's default currency (`currencies[].isDefault`, else the first);
+ * - conversionRate = account-currency units per instrument-currency unit: 1 for the same currency, else
+ *   1 / `baseExchangeRate` of that currency entry (read as instrument-currency units per account-currency unit;
+ *   IG does not define the field further: an assumption, see index.ts), omitted when IG sends no rate;
+ * - commission: not reported (IG's market details publish none; its FX and index CFDs charge through the spread).
+ * A fact IG does not send is left out rather than guessed.
+ */
+export function moneyFacts(market: IgMarket, accountCurrency: string): Partial<Instrument> {
+  const currencies = market.instrument.currencies ?? [];
+  const entry = currencies.find((c) => c.isDefault) ?? currencies[0];
+  const vop = Number(market.instrument.valueOfOnePoint);
+  const lot = market.instrument.lotSize;
+  const lotSize = typeof lot === 'number' && lot > 0 ? lot : 1;
+  const out: Partial<Instrument> = { accountCurrency };
+  if (market.instrument.valueOfOnePoint != null && Number.isFinite(vop) && vop > 0) out.pointValue = decimalText(vop * lotSize);
+  if (entry && /^[A-Z]{3}$/.test(entry.code)) {
+    out.currency = entry.code;
+    if (entry.code === accountCurrency) out.conversionRate = '1';
+    else if (typeof entry.baseExchangeRate === 'number' && entry.baseExchangeRate > 0) out.conversionRate = decimalText(1 / entry.baseExchangeRate);
+  }
+  return out;
 }

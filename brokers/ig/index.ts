@@ -34,6 +34,9 @@ import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
  *   its deal reference and answers the outcome on /confirms (REJECTED with e.g. ATTACHED_ORDER_LEVEL_ERROR);
  *   the position's `stopLevel` in GET /positions v2 is the lasting record that makes placeStop idempotent.
  * - IG's dealing rules give a minimum deal size but no size increment: getInstrument reports step 0.
+ * - Money facts (data.ts moneyFacts): pointValue is `valueOfOnePoint` × `lotSize`; a currency's `baseExchangeRate`
+ *   is instrument-currency units per account-currency unit, so the conversion rate is its inverse; IG's market
+ *   details publish no commission, so none is reported.
  */
 
 export interface IgAdapterDeps {
@@ -66,13 +69,14 @@ export class IgBrokerAdapter implements BrokerAdapter {
   private readonly lookups: IgLookups;
   private readonly execution: IgExecutionClient;
   private readonly stops: IgStopClient;
+  private currency: Promise<string> | undefined;
 
   constructor(config: IgConfigInput | IgConfig, deps: IgAdapterDeps) {
     this.config = parseIgConfig(config);
     const now = deps.now ?? Date.now;
     const logger = deps.logger ?? SILENT_LOGGER;
     this.client = new IgHttpClient(this.config, { now, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-    this.data = new IgDataClient(this.client, now);
+    this.data = new IgDataClient(this.client, now, () => this.accountCurrency());
     this.lookups = new IgLookups(this.client, this.config, now);
     this.execution = new IgExecutionClient({
       client: this.client,
@@ -92,6 +96,13 @@ export class IgBrokerAdapter implements BrokerAdapter {
     const a = parseIg(IgAccountsBodySchema, res.body, 'accounts').accounts.find((x) => x.accountId === this.config.accountId);
     if (!a) throw new BrokerUnavailableError(`IG does not list account ${this.config.accountId} for this login`, BROKER);
     return { account, currency: a.currency, balance: a.balance.balance };
+  }
+
+  /** The IG account's currency (GET /accounts v1), asked once per adapter (a failed ask is asked again next time). */
+  private accountCurrency(): Promise<string> {
+    this.currency ??= this.getAccount('').then((a) => a.currency);
+    this.currency.catch(() => (this.currency = undefined));
+    return this.currency;
   }
 
   /** Every open position of the IG account; `positionRef` is the dealReference that opened it. */

@@ -129,7 +129,12 @@ export const IgMarketBodySchema = z.object({
     .object({
       epic: z.string().min(1),
       expiry: z.string().nullish(),
-      currencies: z.array(z.object({ code: z.string(), isDefault: z.boolean().nullish() }).passthrough()).nullish(),
+      currencies: z
+        .array(z.object({ code: z.string(), isDefault: z.boolean().nullish(), baseExchangeRate: optNum, exchangeRate: optNum }).passthrough())
+        .nullish(),
+      /** IG sends it as a string ("10"); money per point of one contract, in the instrument's currency. */
+      valueOfOnePoint: z.union([z.string(), num]).nullish(),
+      lotSize: optNum,
     })
     .passthrough(),
   snapshot: z.object({ bid: optNum, offer: optNum, marketStatus: z.string().nullish() }).passthrough(),

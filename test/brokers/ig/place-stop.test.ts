@@ -164,7 +164,7 @@ describe('IG placeStop', () => {
 
 describe('IG getInstrument', () => {
   test('TRADEABLE market: tradable, minDealSize as the minimum, no size step', async () => {
-    expect(await adapter.getInstrument(EPIC)).toEqual({ symbol: EPIC, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0.5, quantityStep: 0 });
+    expect(await adapter.getInstrument(EPIC)).toMatchObject({ symbol: EPIC, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0.5, quantityStep: 0 });
     expect(fake.requests({ method: 'GET', path: `/markets/${EPIC}` }).map((r) => r.version)).toEqual(['3']);
   });
 

@@ -9,6 +9,7 @@ export {
   type FakeIgMarket,
   type FakeIgOptions,
   type FakeIgPosition,
+  type FakeIgScenario,
   type RawOverride,
   type RequestRecord,
 } from './state';

@@ -38,6 +38,10 @@ export class FakeIgRoutes {
     const apiKey = ctx.headers['x-ig-api-key'];
     if (!apiKey) return err(400, 'error.security.api-key-missing');
     if (apiKey !== this.s.opts.apiKey) return err(403, 'error.security.api-key-invalid');
+    const until = this.s.scenario.unauthorizedUntil;
+    if (until !== undefined && this.s.now() < until) {
+      return err(401, ctx.path === '/session' && ctx.method === 'POST' ? 'error.security.invalid-details' : 'error.security.client-token-invalid');
+    }
     for (const r of this.routes) {
       if (r.method !== ctx.method || (r.override ?? undefined) !== ctx.override) continue;
       const m = r.pattern.exec(ctx.path);
@@ -288,6 +292,7 @@ export class FakeIgRoutes {
       this.s.rejectDeal(ctx.accountId!, dealReference, { epic: pos?.epic ?? 'UNKNOWN.EPIC', direction: b.direction as 'BUY' | 'SELL', size: b.size as number, currency: pos?.currency ?? 'USD', expiry: '-' }, reason);
       return { status: 200, body: { dealReference } };
     };
+    if (this.s.scenario.refuseClose) return rejectClose(this.s.scenario.refuseClose);
     if (!pos || pos.accountId !== ctx.accountId) return rejectClose('POSITION_NOT_AVAILABLE_TO_CLOSE'); // fake: reason name
     if (b.direction === pos.direction || (b.size as number) > pos.size) return rejectClose('POSITION_NOT_AVAILABLE_TO_CLOSE');
     if (!this.s.quotes.has(pos.epic) || this.s.markets.get(pos.epic)!.status !== 'TRADEABLE') return rejectClose('MARKET_CLOSED_WITH_EDITS');
@@ -336,6 +341,7 @@ export class FakeIgRoutes {
   private getConfirm(dealReference: string): Reply {
     const c = this.s.confirms.get(dealReference);
     if (!c || this.s.now() - c.atMs > this.s.opts.confirmTtlMs) return err(404, 'error.confirms.deal-not-found');
+    if (this.s.now() - c.atMs < this.s.scenario.confirmDelayMs) return err(404, 'error.confirms.deal-not-found');
     return { status: 200, body: c.body };
   }
 
@@ -396,11 +402,14 @@ export class FakeIgRoutes {
           name: m.name,
           forceOpenAllowed: true,
           stopsLimitsAllowed: true,
-          lotSize: 1,
+          lotSize: m.lotSize,
+          valueOfOnePoint: m.valueOfOnePoint,
           unit: 'CONTRACTS',
           type: 'CURRENCIES',
           marketId: epic,
-          currencies: [{ code: m.currency, name: m.currency, symbol: '$', baseExchangeRate: 1, exchangeRate: 1, isDefault: true }],
+          currencies: m.currencies.length
+            ? m.currencies.map((c) => ({ code: c.code, name: c.code, symbol: c.code, baseExchangeRate: c.baseExchangeRate, exchangeRate: c.exchangeRate ?? 1 / c.baseExchangeRate, isDefault: c.isDefault }))
+            : [{ code: m.currency, name: m.currency, symbol: '$', baseExchangeRate: 1, exchangeRate: 1, isDefault: true }],
           streamingPricesAvailable: true,
         },
         dealingRules: { minDealSize: { unit: 'POINTS', value: m.minDealSize }, minNormalStopOrLimitDistance: { unit: 'POINTS', value: 2 } },

@@ -24,7 +24,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultBook, type Fault } from '../fault';
 import { FakeIgRoutes } from './routes';
-import { err, FakeIgState, GATEWAY_PATH, type FakeCandle, type FakeIgActivity, type FakeIgMarket, type FakeIgOptions, type FakeIgPosition, type RawOverride, type Reply, type RequestRecord } from './state';
+import { err, FakeIgState, GATEWAY_PATH, type FakeCandle, type FakeIgActivity, type FakeIgMarket, type FakeIgOptions, type FakeIgPosition, type FakeIgScenario, type RawOverride, type Reply, type RequestRecord } from './state';
 
 export interface FakeIgServer {
   /** Gateway base URL, e.g. http://127.0.0.1:PORT/gateway/deal (IG_BASE_URL). */
@@ -59,6 +59,10 @@ export interface FakeIgServer {
   openPositionExternally(p: { epic: string; direction: 'BUY' | 'SELL'; size: number; stopLevel?: number; dealReference?: string; accountId?: string }): FakeIgPosition;
   /** Makes every session token invalid (as an IG session timeout would). */
   expireSessions(): void;
+  /** Sets behaviours of the venue (see FakeIgScenario); fields left out keep their value. */
+  setScenario(scenario: Partial<FakeIgScenario>): void;
+  /** Every call answers 401 for the next `ms` of fake time (a key rotation window). */
+  unauthorizedFor(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -212,6 +216,10 @@ export async function startFakeIgServer(options: FakeIgOptions = {}): Promise<Fa
     closePositionExternally: (ref, channel = 'WEB') => ig.closeExternally(ref, channel),
     openPositionExternally: (p) => ig.openExternally(p),
     expireSessions: () => ig.expireSessions(),
+    setScenario: (s) => Object.assign(ig.scenario, s),
+    unauthorizedFor: (ms) => {
+      ig.scenario.unauthorizedUntil = ig.now() + ms;
+    },
     close: async () => {
       for (const h of held) {
         clearTimeout(h.timer);

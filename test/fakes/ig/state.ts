@@ -22,6 +22,30 @@ export interface FakeIgMarket {
   expiry?: string;
   minDealSize?: number;
   status?: 'TRADEABLE' | 'CLOSED' | 'EDITS_ONLY';
+  /** `instrument.valueOfOnePoint` (IG sends a string, e.g. "10"). Default "1". */
+  valueOfOnePoint?: string;
+  /** `instrument.lotSize`. Default 1. */
+  lotSize?: number;
+  /**
+   * `instrument.currencies`. Default: `currency` alone, isDefault, rates 1. fake: `baseExchangeRate` is read as
+   * units of this currency per unit of the account's currency (IG does not define it further).
+   */
+  currencies?: { code: string; baseExchangeRate: number; exchangeRate?: number; isDefault: boolean }[];
+}
+
+/**
+ * Behaviours a test sets per test (FakeIgServer.setScenario; fields left out keep their value):
+ * - `confirmDelayMs`: GET /confirms/{ref} answers 404 error.confirms.deal-not-found until this long (fake time)
+ *   after the deal;
+ * - `refuseClose`: every close (POST /positions/otc, _method DELETE) is answered with its deal reference and a
+ *   REJECTED confirm with this reason (e.g. "POSITION_NOT_AVAILABLE_TO_CLOSE");
+ * - `unauthorizedUntil` (fake epoch ms): every call answers 401 until then (a key rotation window): POST /session
+ *   with error.security.invalid-details, every other call with error.security.client-token-invalid.
+ */
+export interface FakeIgScenario {
+  confirmDelayMs: number;
+  refuseClose?: string;
+  unauthorizedUntil?: number;
 }
 
 export interface FakeIgOptions {
@@ -168,6 +192,7 @@ export class FakeIgState {
   readonly refresh = new Map<string, number>();
   readonly log: RequestRecord[] = [];
   loginCount = 0;
+  readonly scenario: FakeIgScenario = { confirmDelayMs: 0 };
   seq = 0;
 
   constructor(options: FakeIgOptions) {
@@ -205,6 +230,9 @@ export class FakeIgState {
       expiry: m.expiry ?? '-',
       minDealSize: m.minDealSize ?? 0.01,
       status: m.status ?? 'TRADEABLE',
+      valueOfOnePoint: m.valueOfOnePoint ?? '1',
+      lotSize: m.lotSize ?? 1,
+      currencies: m.currencies ?? [],
     });
   }
 
