@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { getMaximum, getMinimum } from 'trading-signals';
 import { timeframeMs } from '../market/timeframe';
 import type { Frame } from '../market/frame';
+import { finiteNumber, periodParam, quantityParam } from './param-bounds';
 import type { Decision, DecisionInput, DecisionOutput, PortfolioView, TradingSystem } from './types';
 
 /**
@@ -19,20 +20,21 @@ import type { Decision, DecisionInput, DecisionOutput, PortfolioView, TradingSys
 
 export const ChannelBreakoutParamsSchema = z
   .object({
-    period: z.number().int('period must be an integer').min(2, 'period must be at least 2').max(1_000, 'period must be at most 1000').default(20),
-    quantity: z.number().finite().positive('quantity must be positive').default(1),
+    /** At most 1000 (tighter than MAX_PERIOD): the state keeps `period` highs and lows. */
+    period: periodParam('period', 2, 1_000).default(20),
+    quantity: quantityParam().default(1),
     entry: z.enum(['stop', 'market']).default('stop'),
     /**
      * Stop entries: the order lives expiryBars × timeframe after the decision; the session drops it on
      * the frame that ends at its expiry, so it can trigger on the expiryBars − 1 frames after the decision.
      */
-    expiryBars: z.number().int('expiryBars must be an integer').min(2, 'expiryBars must be at least 2').max(1_000).default(3),
+    expiryBars: periodParam('expiryBars', 2, 1_000).default(3),
     /** Protective stop distance from the entry level, percent; 0 = none. */
-    stopPct: z.number().finite().min(0, 'stopPct must not be negative').lt(50, 'stopPct must be less than 50').default(1),
+    stopPct: finiteNumber('stopPct').min(0, 'stopPct must not be negative').lt(50, 'stopPct must be less than 50').default(1),
     /** Take-profit distance from the entry level, percent; 0 = none. With a stop it makes a bracket. */
-    takeProfitPct: z.number().finite().min(0, 'takeProfitPct must not be negative').max(1_000).default(2),
+    takeProfitPct: finiteNumber('takeProfitPct').min(0, 'takeProfitPct must not be negative').max(1_000, 'takeProfitPct must be at most 1000').default(2),
     /** Trailing stop distance, percent of the entry level; 0 = none. */
-    trailingStopPct: z.number().finite().min(0, 'trailingStopPct must not be negative').lt(50, 'trailingStopPct must be less than 50').default(0),
+    trailingStopPct: finiteNumber('trailingStopPct').min(0, 'trailingStopPct must not be negative').lt(50, 'trailingStopPct must be less than 50').default(0),
     allowShort: z.boolean().default(true),
   })
   .strict();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NO_DECISION, type Decision, type DecisionInput, type DecisionOutput, type PortfolioView, type TradingSystem } from './types';
-import { builtFor, pushClose, rebuildAverages, type WindowAverages } from './window-averages';
+import { finiteNumber, MAX_WINDOW_LENGTH, periodParam, quantityParam } from './param-bounds';
+import { builtFor, pushClose, rebuildAverages, windowLength, type WindowAverages } from './window-averages';
 
 export { windowLength } from './window-averages';
 
@@ -15,12 +16,10 @@ export { windowLength } from './window-averages';
 
 export const MaCrossoverParamsSchema = z
   .object({
-    fastPeriod: z.number().int('fastPeriod must be an integer').min(1, 'fastPeriod must be at least 1').default(10),
-    slowPeriod: z.number().int('slowPeriod must be an integer').min(2, 'slowPeriod must be at least 2').default(30),
-    quantity: z.number().finite().positive('quantity must be positive').default(1),
-    stopDistancePct: z
-      .number()
-      .finite()
+    fastPeriod: periodParam('fastPeriod', 1).default(10),
+    slowPeriod: periodParam('slowPeriod', 2).default(30),
+    quantity: quantityParam().default(1),
+    stopDistancePct: finiteNumber('stopDistancePct')
       .gt(0, 'stopDistancePct must be greater than 0')
       .lt(50, 'stopDistancePct must be less than 50')
       .default(1),
@@ -31,6 +30,11 @@ export const MaCrossoverParamsSchema = z
   .refine((p) => p.slowPeriod > p.fastPeriod, (p) => ({
     path: ['slowPeriod'],
     message: `slowPeriod (${p.slowPeriod}) must be greater than fastPeriod (${p.fastPeriod})`,
+  }))
+  // An SMA keeps slowPeriod closes (bounded by MAX_PERIOD); an EMA keeps 4 × slowPeriod.
+  .refine((p) => p.maType !== 'ema' || windowLength(p) <= MAX_WINDOW_LENGTH, (p) => ({
+    path: ['slowPeriod'],
+    message: `slowPeriod (${p.slowPeriod}) with maType ${p.maType} keeps ${windowLength(p)} closes in state; at most ${MAX_WINDOW_LENGTH} (an EMA keeps 4 × slowPeriod)`,
   }));
 
 export type MaCrossoverParams = z.infer<typeof MaCrossoverParamsSchema>;

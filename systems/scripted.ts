@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { finiteNumber, grouped, quantityParam } from './param-bounds';
 import type { Decision, DecisionInput, DecisionOutput, TradingSystem } from './types';
 
 /**
@@ -7,20 +8,40 @@ import type { Decision, DecisionInput, DecisionOutput, TradingSystem } from './t
  * working orders) where the decision must be known in advance; it never looks at prices.
  */
 
-const price = z.number().finite().positive();
+/** Frame numbers count from 1; a script beyond 100,000,000 frames (190 years of 1m frames) is a typo. */
+export const MAX_SCRIPT_FRAME = 100_000_000;
+/** Working orders live at most 366 days. */
+export const MAX_EXPIRES_AFTER_MS = 366 * 86_400_000;
+
+const price = (field: string) => finiteNumber(field).positive(`${field} must be positive`);
 
 const ScriptStepSchema = z
   .object({
-    frame: z.number().int().min(1, 'frame counts from 1 (the first frame the system sees)'),
+    frame: z
+      .number({ invalid_type_error: 'frame must be a number', required_error: 'frame is required' })
+      .int('frame must be an integer')
+      .min(1, 'frame counts from 1 (the first frame the system sees)')
+      .max(MAX_SCRIPT_FRAME, `frame must be at most ${grouped(MAX_SCRIPT_FRAME)}`),
     action: z.enum(['buy', 'sell', 'close']),
-    quantity: z.number().finite().positive('quantity must be positive').default(1),
-    stop: price.optional(),
-    takeProfit: price.optional(),
-    trailingStop: price.optional(),
+    quantity: quantityParam().default(1),
+    stop: price('stop').optional(),
+    takeProfit: price('takeProfit').optional(),
+    trailingStop: price('trailingStop').optional(),
     entry: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('market') }).strict(),
-        z.object({ type: z.enum(['limit', 'stop']), price, expiresAfterMs: z.number().int().positive().optional() }).strict(),
+        z
+          .object({
+            type: z.enum(['limit', 'stop']),
+            price: price('price'),
+            expiresAfterMs: z
+              .number({ invalid_type_error: 'expiresAfterMs must be a number' })
+              .int('expiresAfterMs must be an integer')
+              .positive('expiresAfterMs must be positive')
+              .max(MAX_EXPIRES_AFTER_MS, `expiresAfterMs must be at most ${grouped(MAX_EXPIRES_AFTER_MS)} (366 days)`)
+              .optional(),
+          })
+          .strict(),
       ])
       .optional(),
   })

@@ -153,3 +153,26 @@ describe('state', () => {
     expect([state.upper, state.lower]).toEqual([102, 98.5]);
   });
 });
+
+describe('parameter bounds (issue 11: safe defaults)', () => {
+  const issues = (raw: unknown): Array<[string, string]> => {
+    const r = ChannelBreakoutParamsSchema.safeParse(raw);
+    if (r.success) throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+    return r.error.issues.map((i) => [i.path.join('.'), i.message]);
+  };
+
+  it('accepts the bounds themselves', () => {
+    expect(ChannelBreakoutParamsSchema.parse({ quantity: 1_000_000, period: 1_000, expiryBars: 1_000, takeProfitPct: 1_000 })).toMatchObject({ quantity: 1_000_000, period: 1_000 });
+  });
+
+  it('refuses out-of-bound values, naming the field and the reason', () => {
+    expect(issues({ quantity: 1_000_001 })).toEqual([['quantity', 'quantity must be at most 1,000,000 (a sane order size)']]);
+    expect(issues({ period: 1_001 })).toEqual([['period', 'period must be at most 1000']]);
+    expect(issues({ expiryBars: 1_001 })).toEqual([['expiryBars', 'expiryBars must be at most 1000']]);
+    expect(issues({ takeProfitPct: 1_001 })).toEqual([['takeProfitPct', 'takeProfitPct must be at most 1000']]);
+    expect(issues({ stopPct: -Infinity })).toContainEqual(['stopPct', 'stopPct must be a finite number']);
+    expect(issues({ trailingStopPct: Infinity })).toContainEqual(['trailingStopPct', 'trailingStopPct must be a finite number']);
+    expect(issues({ quantity: Infinity })).toContainEqual(['quantity', 'quantity must be a finite number']);
+    expect(issues({ period: 2.5 })).toEqual([['period', 'period must be an integer']]);
+  });
+});

@@ -167,3 +167,46 @@ describe('ma-crossover decide', () => {
     expect(run(closes, p).decisions).toEqual(run(closes, p).decisions);
   });
 });
+
+describe('parameter bounds (issue 11: safe defaults)', () => {
+  /** [field, message] of every issue the schema raises for `raw`. */
+  const issues = (raw: unknown): Array<[string, string]> => {
+    const r = MaCrossoverParamsSchema.safeParse(raw);
+    if (r.success) throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+    return r.error.issues.map((i) => [i.path.join('.'), i.message]);
+  };
+
+  it('keeps the defaults valid', () => {
+    expect(MaCrossoverParamsSchema.parse({})).toEqual({ fastPeriod: 10, slowPeriod: 30, quantity: 1, stopDistancePct: 1, allowShort: true, maType: 'sma' });
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(MaCrossoverParamsSchema.parse({ quantity: 1_000_000, fastPeriod: 9_999, slowPeriod: 10_000 }).quantity).toBe(1_000_000);
+    expect(MaCrossoverParamsSchema.parse({ maType: 'ema', slowPeriod: 2_500 }).slowPeriod).toBe(2_500);
+  });
+
+  it('refuses a quantity above 1,000,000 or not finite, naming quantity and the reason', () => {
+    expect(issues({ quantity: 1_000_001 })).toEqual([['quantity', 'quantity must be at most 1,000,000 (a sane order size)']]);
+    expect(issues({ quantity: Infinity })).toContainEqual(['quantity', 'quantity must be a finite number']);
+    expect(issues({ quantity: NaN }).map(([f]) => f)).toEqual(['quantity']);
+    expect(issues({ quantity: '5' })).toEqual([['quantity', 'quantity must be a number']]);
+  });
+
+  it('refuses periods above 10,000, naming the field', () => {
+    expect(issues({ slowPeriod: 10_001 })).toEqual([['slowPeriod', 'slowPeriod must be at most 10000']]);
+    expect(issues({ fastPeriod: 20_000, slowPeriod: 30_000 }).map(([f]) => f)).toEqual(['fastPeriod', 'slowPeriod']);
+    expect(issues({ fastPeriod: Infinity }).map(([f]) => f)).toContain('fastPeriod');
+  });
+
+  it('refuses an EMA window above 10,000 closes kept in state, naming slowPeriod', () => {
+    expect(issues({ maType: 'ema', slowPeriod: 2_501 })).toEqual([
+      ['slowPeriod', 'slowPeriod (2501) with maType ema keeps 10004 closes in state; at most 10000 (an EMA keeps 4 × slowPeriod)'],
+    ]);
+  });
+
+  it('refuses a non-finite stop distance and keeps the existing refinements and messages', () => {
+    expect(issues({ stopDistancePct: Infinity })).toContainEqual(['stopDistancePct', 'stopDistancePct must be a finite number']);
+    expect(issues({ fastPeriod: 30, slowPeriod: 10 })).toEqual([['slowPeriod', 'slowPeriod (10) must be greater than fastPeriod (30)']]);
+    expect(issues({ fastPeriod: 0 })).toEqual([['fastPeriod', 'fastPeriod must be at least 1']]);
+  });
+});
