@@ -1,4 +1,7 @@
 import type { PaperConfig } from '../brokers/paper/config';
+import type { SessionConfigInput } from '../config/session-config';
+import type { TradingStateChange } from '../risk/trading-state';
+import type { RiskRefusal } from '../workflows/risk-view';
 import type { OrderSide } from '../brokers/adapter';
 import type { Frame } from '../market/frame';
 import type { TradingSystem } from '../systems/types';
@@ -30,6 +33,12 @@ export interface BacktestOptions {
   account?: string;
   /** System id of the session config (`systems[].id`), written into trades and orders. Default `bt`. */
   systemId?: string;
+  /** The account's pre-trade limits, as a live session's `risk` config (RiskLimitsSchema defaults). */
+  risk?: SessionConfigInput['risk'];
+  /** Daily loss, drawdown, stop-loss guard, loss cooldown, as a live session's `protections` config. */
+  protections?: SessionConfigInput['protections'];
+  /** Flatten-at-close and reopen times (UTC), as a live session's `schedule`. */
+  schedule?: SessionConfigInput['schedule'];
 }
 
 /**
@@ -143,6 +152,10 @@ export interface BacktestResult {
   openPosition: Position | null;
   /** Parameters the system ran with (schema defaults applied). */
   params: unknown;
+  /** Intents the risk engine refused before any order (the rule and its numbers), in order. */
+  refusals: RiskRefusal[];
+  /** Trading-state changes (a protection's breach, its lift), in order. */
+  tradingStateChanges: TradingStateChange[];
   /** What the live session would have logged and skipped: system exceptions, invalid decisions, refused stops. */
   diagnostics: { systemErrors: number; invalidDecisions: number; rejectedOrders: number };
 }

@@ -74,9 +74,18 @@ export interface Breach {
 
 const STOP_EXITS: ReadonlySet<string> = new Set(['stop', 'trailing-stop']);
 
+// The last day formatted: a session (and a backtest, on every bar) asks for the same day many times over.
+let memoDayNumber = NaN;
+let memoDay = '';
+
 /** UTC YYYY-MM-DD of an epoch ms. */
 export function utcDay(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
+  const dayNumber = Math.floor(now / DAY_MS);
+  if (dayNumber !== memoDayNumber) {
+    memoDay = new Date(now).toISOString().slice(0, 10);
+    memoDayNumber = dayNumber;
+  }
+  return memoDay;
 }
 
 export function nextUtcMidnight(now: number): number {
@@ -123,7 +132,8 @@ export function onEquity(
 ): { state: ProtectionState; breach: Breach | null; dayRolled: boolean } {
   const day = utcDay(now);
   const dayRolled = day !== ps.day;
-  const state: ProtectionState = {
+  // Most marks change nothing: the same day, no new peak. The state is then kept as it is (no object per bar).
+  const state: ProtectionState = !dayRolled && equity <= ps.peakEquity ? ps : {
     day,
     dayStartEquity: dayRolled ? equity : ps.dayStartEquity,
     peakEquity: Math.max(ps.peakEquity, equity),

@@ -9,7 +9,7 @@ import type { FrameInput } from '../market/frame';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
-import type { ReconciliationReport } from './reconciliation';
+import type { ReconciliationReport } from '../engine/reconciliation';
 import type { TradingState, TradingStateChange, TradingStateCommand } from '../risk/trading-state';
 import type { RiskView } from './risk-view';
 

@@ -11,7 +11,7 @@ import { checkWorker } from '../../ops/checks/worker';
 import { checkSession, judgeSession } from '../../ops/checks/session';
 import { parseRange } from '../../ops/checks/plugin';
 import { generateFrames } from '../../market/synthetic';
-import { emptyCounters } from '../../workflows/session-state';
+import { emptyCounters } from '../../engine/session-state';
 import { brokerTaskQueue, pauseSignal, setTradingStateUpdate, statusQuery, type StatusView } from '../../workflows/definitions';
 import { TEST_ENV, uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';

@@ -1,6 +1,6 @@
 import type { Frame } from '../../market/frame';
 import { mulberry32 } from '../../market/synthetic';
-import { enqueueFrame, initialSessionState, nextCleanTime, pnlOf, type SessionState } from '../../workflows/session-state';
+import { enqueueFrame, initialSessionState, nextCleanTime, pnlOf, type SessionState } from '../../engine/session-state';
 import type { Position } from '../../trading/position';
 
 const DAY = 86_400_000;

@@ -7,14 +7,14 @@ import type { Position } from '../trading/position';
 import { unrealisedPnl } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
-import type { PnlView, SessionCounters, SessionStatus } from './definitions';
+import type { PnlView, SessionCounters, SessionStatus } from '../workflows/definitions';
 import type { ReconciliationReport, UnsettledOrder } from './reconciliation';
 import type { BrokerPosition, Instrument } from '../brokers/adapter';
 import type { TradingState, TradingStateChange } from '../risk/trading-state';
 import type { ProtectionLock } from '../risk/locks';
 import type { ProtectionState } from '../risk/protections';
 import type { WorkingOrder } from '../trading/working-order';
-import type { RiskRefusal } from './risk-view';
+import type { RiskRefusal } from '../workflows/risk-view';
 
 export interface SystemRuntime {
   params: Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { BrokerPosition } from '../../brokers/adapter';
 import type { Position } from '../../trading/position';
-import { diffPositions, type UnsettledOrder } from '../../workflows/reconciliation';
+import { diffPositions, type UnsettledOrder } from '../../engine/reconciliation';
 
 const pos = (over: Partial<Position> = {}): Position => ({
   positionRef: 'acc-000001',

@@ -1,0 +1,197 @@
+/**
+ * The per-frame order, once for live and backtest. On each closed frame, for each system on its stream:
+ *   1. the protective stop the frame touched (the broker's record settles it);
+ *   2. emulated exits (trailing stop, take-profit) on frames after the entry's; the trail moves;
+ *   3. a working limit/stop entry: expired, or triggered into a market entry;
+ *   4. the system's decision (a throw or an invalid decision means none), through the risk gate, into
+ *      entries (with their stop leg), reversals, closes and working orders;
+ * then the equity mark, the protections on it, and one store write.
+ */
+import type { SessionOutcome } from '../db/account-store';
+import { streamKey, type Frame } from '../market/frame';
+import { timeframeMs } from '../market/timeframe';
+import { NO_DECISION, type Decision, type PortfolioView } from '../systems/types';
+import { decisionProblem } from '../trading/decision-check';
+import { emulatedExitHit, trailAfter } from '../trading/exits';
+import { stopTouched, unrealisedPnl } from '../trading/position';
+import { round8 } from '../trading/trade';
+import { frameOutcome, snapshotOf, type EngineContext, type SystemSlot } from './context';
+import type { Step } from './effects';
+import { closePosition, openPosition, settleStop } from './positions';
+import { protectAfterEquity } from './protections';
+import { hasRecord, recordOutcome } from './record';
+import { pnlOf } from './session-state';
+import { endWorking, placeWorking, workOrder } from './working-orders';
+
+/** Log messages a backtest counts as diagnostics. */
+export const SYSTEM_FAILED = 'system failed on frame; no decision';
+export const SYSTEM_INVALID_DECISION = 'system returned an invalid decision; ignored';
+
+/** Emulated exits on frames after the entry's; the trailing level moves after the check. */
+function* emulatedExits(ctx: EngineContext, systemId: string, frame: Frame, outcome: SessionOutcome): Step<void> {
+  const pos = ctx.state.positions[systemId];
+  if (!pos || frame.start <= pos.openedAt) return;
+  const exit = emulatedExitHit(pos, frame);
+  if (exit) {
+    yield* closePosition(ctx, systemId, pos, exit.kind, frame.start, outcome, frame);
+    return;
+  }
+  const level = trailAfter(pos, frame);
+  if (pos.trailing && level !== undefined) ctx.state.positions[systemId] = { ...pos, trailing: { ...pos.trailing, level } };
+}
+
+/** What a system sees of its portfolio: rebuilt (and frozen) only when its position or realised P&L changed. */
+function portfolioOf(ctx: EngineContext, slot: SystemSlot): PortfolioView {
+  const current = ctx.state.positions[slot.cfg.id];
+  const realisedPnl = ctx.state.systems[slot.cfg.id].realisedPnl;
+  if (current !== slot.viewOf.position || realisedPnl !== slot.viewOf.realisedPnl) {
+    slot.view = Object.freeze({
+      position: current ? Object.freeze({ side: current.side, quantity: current.quantity, entryPrice: current.entryPrice, stop: current.stop }) : null,
+      realisedPnl,
+    });
+    slot.viewOf.position = current;
+    slot.viewOf.realisedPnl = realisedPnl;
+  }
+  return slot.view;
+}
+
+/** The system's decision on the frame; strategy errors are logged and mean no decision. */
+function decide(ctx: EngineContext, slot: SystemSlot, frame: Frame): Decision {
+  const { cfg, impl, input } = slot;
+  const rt = ctx.state.systems[cfg.id];
+  try {
+    input.frame = frame;
+    input.portfolio = portfolioOf(ctx, slot);
+    input.params = rt.params;
+    input.state = rt.state;
+    const out = impl.decide(input);
+    rt.state = out.state;
+    const bad = out.decision === NO_DECISION ? null : decisionProblem(out.decision);
+    if (bad) {
+      ctx.ports.log('error', SYSTEM_INVALID_DECISION, { account: ctx.account, systemId: cfg.id, reason: bad });
+      return NO_DECISION;
+    }
+    return out.decision;
+  } catch (err) {
+    // An error in strategy code is logged and skipped: it must not stop the session.
+    ctx.ports.log('error', SYSTEM_FAILED, { account: ctx.account, systemId: cfg.id, start: frame.start, error: String(err) });
+    return NO_DECISION;
+  }
+}
+
+function* act(ctx: EngineContext, systemId: string, decision: Decision, frame: Frame, outcome: SessionOutcome): Step<void> {
+  const { state } = ctx;
+  const riskEngine = ctx.features.riskEngine;
+  const pos = state.positions[systemId];
+  if (decision.action === 'none') return;
+  if (decision.action === 'close') {
+    if (riskEngine) endWorking(ctx, systemId, 'cancelled', outcome, 'the system closed');
+    if (pos) yield* closePosition(ctx, systemId, pos, 'signal', frame.start, outcome, frame);
+    return;
+  }
+  const wantSide = decision.action === 'buy' ? 'long' : 'short';
+  if (pos?.side === wantSide) return;
+  if (pos && !(yield* closePosition(ctx, systemId, pos, 'reverse', frame.start, outcome, frame))) return;
+  if (state.status === 'paused') {
+    // Paused: exits and stops work, new entries do not.
+    state.counters.entriesSkippedWhilePaused++;
+    ctx.ports.log('info', 'entry skipped: session paused', { account: ctx.account, systemId, action: decision.action });
+    return;
+  }
+  const entry = riskEngine ? decision.entry : undefined;
+  if (entry && entry.type !== 'market') {
+    placeWorking(ctx, systemId, decision, entry, frame, outcome);
+    return;
+  }
+  yield* openPosition(ctx, systemId, decision, frame, outcome);
+}
+
+/** Realised + unrealised P&L of the session, without building the per-system view (a backtest's every bar). */
+function totalPnl(ctx: EngineContext): number {
+  const { state } = ctx;
+  let realised = 0;
+  let unrealised = 0;
+  for (const id in state.systems) {
+    realised += state.systems[id].realisedPnl;
+    const p = state.positions[id];
+    const price = p ? state.lastPrice[p.symbol] : undefined;
+    if (p && price !== undefined) unrealised += unrealisedPnl(p, price);
+  }
+  return realised + unrealised;
+}
+
+/** One frame through every system on its stream, then equity, protections and the store write. */
+export function* handleFrame(ctx: EngineContext, frame: Frame, backfilled: boolean): Step<void> {
+  const { state } = ctx;
+  const riskEngine = ctx.features.riskEngine;
+  const { slots } = ctx;
+  // One system: every frame the session accepted is of its stream (no key to build per frame).
+  const key = slots.length === 1 ? slots[0].stream : streamKey(frame.symbol, frame.timeframe);
+  state.lastPrice[frame.symbol] = frame.close;
+  const outcome = frameOutcome(ctx);
+  for (let s = 0; s < slots.length; s++) {
+    const slot = slots[s];
+    const { cfg } = slot;
+    if (slot.stream !== key) continue;
+    const id = cfg.id;
+    // Each step is entered only when it has something to do: a generator less per bar (the backtester's hot path).
+    const pos = state.positions[id];
+    if (pos) {
+      const hit = stopTouched(pos, frame);
+      if (hit.touched) yield* settleStop(ctx, id, pos, hit.price, frame.start, outcome);
+    }
+    if (riskEngine) {
+      const open = state.positions[id];
+      if (open && frame.start > open.openedAt) yield* emulatedExits(ctx, id, frame, outcome);
+      if (state.workingOrders[id]) yield* workOrder(ctx, id, frame, outcome);
+    }
+    const decision = decide(ctx, slot, frame);
+    if (decision.action !== 'none') yield* act(ctx, id, decision, frame, outcome);
+  }
+  let equity: number;
+  if (ctx.recordEveryFrame) {
+    for (const { cfg } of ctx.systems.values()) {
+      if (streamKey(cfg.symbol, cfg.timeframe) === key) outcome.systemStates.push({ ...snapshotOf(ctx, cfg.id), frameStart: frame.start });
+    }
+    const pnl = pnlOf(state);
+    outcome.equity = {
+      ts: frame.start + timeframeMs(frame.timeframe),
+      balance: round8(state.startingBalance + pnl.realised),
+      realisedPnl: round8(pnl.realised),
+      unrealisedPnl: round8(pnl.unrealised),
+      equity: round8(state.startingBalance + pnl.total),
+    };
+    equity = outcome.equity.equity;
+  } else {
+    equity = round8(state.startingBalance + totalPnl(ctx));
+  }
+  ctx.lastEquity = equity;
+  if (riskEngine) protectAfterEquity(ctx, equity);
+  if (hasRecord(ctx, outcome)) yield* recordOutcome(ctx, outcome);
+  // Only now is the frame done: `lastFrames` (what status shows and feeders wait on) means processed and stored.
+  state.lastFrames[key] = frame.start;
+  state.counters.framesProcessed++;
+  if (backfilled) state.counters.framesBackfilled++;
+}
+
+/** Processes one queued frame: skips one already processed, backfills a gap before it (invariant 2). */
+export function* processFrame(ctx: EngineContext, frame: Frame): Step<void> {
+  const { state } = ctx;
+  const key = streamKey(frame.symbol, frame.timeframe);
+  const tf = timeframeMs(frame.timeframe);
+  const last = state.lastFrames[key];
+  if (last !== undefined && frame.start <= last) {
+    state.counters.framesDuplicate++;
+    return;
+  }
+  if (last !== undefined && frame.start > last + tf) {
+    const expected = (frame.start - last) / tf - 1;
+    const found = (yield { kind: 'loadFrames', query: { symbol: frame.symbol, timeframe: frame.timeframe, fromStart: last + tf, toStart: frame.start - tf } }) as Frame[];
+    for (const f of found) if (f.start > (state.lastFrames[key] ?? -1)) yield* handleFrame(ctx, f, true);
+    if (found.length < expected) {
+      state.counters.framesMissing += expected - found.length;
+      ctx.ports.log('warn', 'gap in frames not fully backfilled', { account: ctx.account, stream: key, expected, found: found.length });
+    }
+  }
+  yield* handleFrame(ctx, frame, false);
+}
