@@ -4,3 +4,4 @@ export * from './locks';
 export * from './pre-trade';
 export * from './protections';
 export * from './numbers';
+export * from './default-limits';
