@@ -1,0 +1,113 @@
+/**
+ * Drives the session engine synchronously in tests, with no Temporal server: a venue that answers
+ * broker effects (fills at the bar's close, stops at their level) and can be told to fail, and a log of
+ * every effect the engine asked for.
+ */
+import { SessionConfigSchema, type SessionConfigInput } from '../../config/session-config';
+import { stopReport, type OrderReport } from '../../brokers/adapter';
+import type { SessionOutcome } from '../../db/account-store';
+import type { EnginePorts } from '../../engine/context';
+import { runSync, type Effect, type Step } from '../../engine/effects';
+import { SessionEngine } from '../../engine/session-engine';
+import type { Frame } from '../../market/frame';
+import { timeframeMs } from '../../market/timeframe';
+
+export interface VenueFaults {
+  /** placeOrder throws this (an activity failure's shape: `cause.type`). */
+  placeOrder?: { type: string; message: string };
+  /** getOrder of an entry answers null (the venue cannot find it). */
+  orderNotFound?: boolean;
+  /** placeStop answers rejected with this reason. */
+  refuseStop?: string;
+}
+
+export class EngineHarness {
+  readonly engine: SessionEngine;
+  readonly effects: Effect[] = [];
+  readonly outcomes: SessionOutcome[] = [];
+  readonly logs: { level: string; message: string }[] = [];
+  faults: VenueFaults = {};
+  clock: number;
+  private frame: Frame | null = null;
+  private readonly stops = new Map<string, { level: number; side: 'long' | 'short'; quantity: number; symbol: string }>();
+
+  constructor(config: Partial<SessionConfigInput> & Pick<SessionConfigInput, 'systems'>, startingBalance = 100_000) {
+    this.clock = Date.UTC(2026, 0, 5, 9, 0);
+    const ports: EnginePorts = {
+      now: () => this.clock,
+      log: (level, message) => this.logs.push({ level, message }),
+      patched: () => true,
+      statusChanged: () => undefined,
+      tradingStateChanged: () => undefined,
+      timersChanged: () => undefined,
+    };
+    const parsed = SessionConfigSchema.parse({ account: 'unit', broker: 'paper', tradingEnabled: true, ...config });
+    this.engine = new SessionEngine({ config: parsed, features: { riskEngine: true }, ports });
+    this.engine.state.startingBalance = startingBalance;
+    this.engine.armTimers();
+  }
+
+  run<T>(step: Step<T>): T {
+    return runSync(step, (e) => this.answer(e));
+  }
+
+  /** Feeds frames in order, each at its end time. */
+  feed(frames: Frame[]): void {
+    for (const f of frames) {
+      this.frame = f;
+      this.clock = f.start + timeframeMs(f.timeframe);
+      this.run(this.engine.frame(f));
+    }
+  }
+
+  /** Whether the venue holds a working protective stop for this position. */
+  hasStop(positionRef: string): boolean {
+    return this.stops.has(positionRef);
+  }
+
+  kinds(): string[] {
+    return this.effects.map((e) => e.kind);
+  }
+
+  private answer(e: Effect): unknown {
+    this.effects.push(e);
+    switch (e.kind) {
+      case 'recordOutcome':
+        this.outcomes.push(structuredClone(e.outcome));
+        return undefined;
+      case 'recordOrderIntent':
+      case 'prepareAccount':
+        return e.kind === 'prepareAccount' ? { maxOrderSeq: 0, openPositions: 0 } : undefined;
+      case 'loadFrames':
+        return [];
+      case 'getInstrument':
+        return { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
+      case 'getAccount':
+        return { account: 'unit', currency: 'USD', balance: 100_000 };
+      case 'getPositions':
+        return [];
+      case 'placeOrder': {
+        if (this.faults.placeOrder) throw Object.assign(new Error('activity failed'), { cause: this.faults.placeOrder });
+        const o = e.request;
+        if (o.intent === 'close' && o.positionRef) this.stops.delete(o.positionRef);
+        const report: OrderReport = { clientOrderId: o.clientOrderId, brokerOrderId: 'b', status: 'filled', symbol: o.symbol, side: o.side, quantity: o.quantity, filledQuantity: o.quantity, fillPrice: this.frame!.close, filledAt: this.clock };
+        return report;
+      }
+      case 'placeStop': {
+        if (this.faults.refuseStop) return stopReport(e.request, 'rejected', this.faults.refuseStop);
+        this.stops.set(e.request.positionRef, { level: e.request.stopLevel, side: e.request.positionSide, quantity: e.request.quantity, symbol: e.request.symbol });
+        return stopReport(e.request, 'working');
+      }
+      case 'getOrder': {
+        const ref = e.clientOrderId.endsWith('-S') ? e.clientOrderId.slice(0, -2) : null;
+        const stop = ref ? this.stops.get(ref) : undefined;
+        if (!stop || !this.frame) return null;
+        const hit = stop.side === 'long' ? this.frame.low <= stop.level : this.frame.high >= stop.level;
+        if (!hit) return null;
+        this.stops.delete(ref!);
+        const report: OrderReport = { clientOrderId: e.clientOrderId, brokerOrderId: 's', status: 'filled', symbol: stop.symbol, side: stop.side === 'long' ? 'sell' : 'buy', quantity: stop.quantity, filledQuantity: stop.quantity, fillPrice: stop.level, filledAt: this.clock };
+        return report;
+      }
+    }
+  }
+}
