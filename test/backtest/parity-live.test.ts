@@ -131,9 +131,10 @@ test('a live paper session stores exactly the trades, orders and equity that run
 
 test('brackets, trailing stops and stop entries (channel-breakout): the same trades, orders, working orders and equity live', async () => {
   const account = uniqueAccount('btpcb');
-  // Frames from the next whole hour on: the session also expires working orders by workflow time (a timer
-  // backstop for when no frame comes), so frames from the past would see every order expire at once.
-  const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+  // Frames that have all closed (a session refuses a frame that ends after its time), from a whole hour
+  // four hours ago: 200 minutes fit. The session's timer backstop for working orders counts from workflow
+  // time (now + expiry + 2 bars), so frames fed fast expire by frames, as in the backtester.
+  const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 4 * 3_600_000;
   const frames = generateFrames({ symbol: account.toUpperCase(), timeframe: '1m', count: 200, seed: 21, trendCycle: 0, volatilityPct: 0.3, start });
   const params = { period: 5, stopPct: 0.4, takeProfitPct: 0.5, trailingStopPct: 0.3 };
   const bt = runBacktest({ frames, system: 'channel-breakout', params, paper: PAPER_TEST_CONFIG, account, systemId: SYSTEM_ID });
