@@ -66,6 +66,7 @@ test('a malformed stop request is a non-retryable InvalidOrderError failure nami
 
 test('getInstrument answers in dry run too (read-only): tradable with a price, CLOSED without', async () => {
   const acts = createBrokerActivities({ adapter, tradingEnabled: false });
-  expect(await env.run(acts.getInstrument, symbol)).toEqual({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 });
+  // The paper venue's default money facts ride along (brokers/paper/config.ts): 1 per point, one currency, no fees.
+  expect(await env.run(acts.getInstrument, symbol)).toMatchObject({ symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0, pointValue: '1', conversionRate: '1' });
   expect(await env.run(acts.getInstrument, `${symbol}_NOPRICE`)).toMatchObject({ tradable: false, marketStatus: 'CLOSED' });
 });
