@@ -3,6 +3,11 @@
  *   start,open,high,low,close[,volume][,symbol][,timeframe]
  * `start` is epoch milliseconds or an ISO-8601 time (`2024-01-01T00:05:00Z`; without an offset it is
  * UTC). `symbol` and `timeframe` come from their columns or, where a file has none, from the options.
+ * Files written by pandas (`df.to_csv()`) load as they are: the index column comes first and is named
+ * after the index (`Date`, `Datetime`, `Timestamp`, ...) or not at all (the header starts with a comma);
+ * an unnamed first column holds the starts unless another column is named as the start (after
+ * `reset_index()` the unnamed column is a row number and the dates sit in `Datetime`). Pandas writes
+ * times as `2024-01-02 09:00:00`, `2024-01-02 09:00:00-05:00` or `2024-01-02` (all read here).
  * Other columns are ignored. Every row goes through FrameSchema (invariant 8), and the rows of each
  * stream (symbol, timeframe) must have strictly increasing starts. A bad row is reported with its line
  * number (the header is line 1) and the reason, and left out; good rows are kept.
@@ -38,7 +43,9 @@ export class CandleCsvError extends Error {
 }
 
 const REQUIRED = ['start', 'open', 'high', 'low', 'close'] as const;
-const ALIASES: Record<string, string> = { timestamp: 'start', time: 'start', date: 'start', ts: 'start' };
+const ALIASES: Record<string, string> = { timestamp: 'start', time: 'start', date: 'start', ts: 'start', datetime: 'start', date_time: 'start' };
+/** Names an index column has when pandas writes (or re-reads) it without a name. */
+const UNNAMED_INDEX = new Set(['', 'unnamed: 0', 'index']);
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -160,10 +167,12 @@ export class CandleCsvReader {
       const key = ALIASES[name] ?? name;
       if (!columns.has(key)) columns.set(key, i);
     });
+    // pandas' unnamed index column: the starts, unless a named column already holds them.
+    if (!columns.has('start') && names.length > 0 && UNNAMED_INDEX.has(names[0])) columns.set('start', 0);
     const missing = REQUIRED.filter((c) => !columns.has(c));
     if (missing.length) {
       throw new CandleCsvError(
-        `line ${this.lineNo}: the header ${JSON.stringify(line)} lacks column(s) ${missing.join(', ')}; expected start,open,high,low,close[,volume][,symbol][,timeframe]`,
+        `line ${this.lineNo}: the header ${JSON.stringify(line)} lacks column(s) ${missing.join(', ')}; expected start (or Date/Datetime/Timestamp, or an unnamed first column as pandas writes its index),open,high,low,close[,volume][,symbol][,timeframe]`,
       );
     }
     if (!columns.has('symbol') && this.options.symbol === undefined) {
