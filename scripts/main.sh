@@ -7,6 +7,9 @@
 #   bash scripts/main.sh status
 #
 # Idempotent: `up` twice reuses what runs. Worker logs: .run/logs/<name>.log (also in MongoDB maologs).
+# Metrics (the ports nagios/maotrade.cfg checks, see ops/nagios-config.ts): session worker /metrics on
+# :9464 (Temporal SDK :9465), paper broker worker on :9466 (:9467); SESSION_METRICS_PORT and
+# PAPER_METRICS_PORT move them (then regenerate the Nagios configuration with the same ports).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$ROOT/.run"
@@ -56,8 +59,8 @@ case "${1:-up}" in
     bash scripts/stack.sh up
     # The workers run compiled (as in production): a restart after a crash skips the TypeScript step.
     npm run --silent build:workers
-    start session-worker '"state":"RUNNING"' node .run/dist/session-worker.js
-    start broker-paper '"state":"RUNNING"' node .run/dist/broker-worker.js paper
+    start session-worker '"state":"RUNNING"' env METRICS_PORT="${SESSION_METRICS_PORT:-9464}" node .run/dist/session-worker.js
+    start broker-paper '"state":"RUNNING"' env METRICS_PORT="${PAPER_METRICS_PORT:-9466}" node .run/dist/broker-worker.js paper
     NODE=(node --import tsx)
     "${NODE[@]}" scripts/demo.ts
     start demo-feeder 'live feeder' "${NODE[@]}" scripts/demo.ts --live

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../support/env';
+import { DEFAULT_METRICS_PORTS, MAIN_JOB, renderNagiosConfig } from '../../ops/nagios-config';
 
 interface NagiosObject {
   type: string;
@@ -117,4 +118,56 @@ test('maotrade commands call `maotrade check <target>` with options the CLI know
   expect(commands.get('maotrade_check_worker')).toContain('--queue $ARG1$');
   expect(commands.get('maotrade_check_session')).toContain('--account $ARG1$');
   expect(commands.get('maotrade_check_breaker')).toContain('--metrics-url $ARG1$ --broker $ARG2$');
+});
+
+describe('generated for the deployed brokers (ops/nagios-config.ts)', () => {
+  const shipped = fs.readFileSync(path.join(ROOT, 'nagios', 'maotrade.cfg'), 'utf8');
+  const descriptions = (text: string) => parseNagios(text).filter((o) => o.type === 'service' && o.props.register !== '0').map((s) => s.props.service_description);
+  const commandOf = (text: string, description: string) =>
+    parseNagios(text).find((o) => o.props.service_description === description)?.props.check_command;
+
+  test('the shipped file is the output for the main job (paper, demo): nothing checks a broker it does not deploy', () => {
+    expect(shipped).toBe(renderNagiosConfig(MAIN_JOB));
+    expect(shipped).not.toMatch(/broker-ig|broker-alpaca|Broker worker (IG|Alpaca)/);
+    expect(shipped).toMatch(/^# Not deployed, so not checked: ig, alpaca\./m);
+    expect(descriptions(shipped)).toEqual(expect.arrayContaining(['Broker worker paper', 'Broker circuit paper', 'Broker worker paper metrics', 'Session demo']));
+  });
+
+  test("the breaker check reads the broker worker's metrics port (the breaker lives in the broker worker), the same port main.sh gives it", () => {
+    const script = fs.readFileSync(path.join(ROOT, 'scripts', 'main.sh'), 'utf8');
+    const portOf = (worker: string) => {
+      const m = new RegExp(`start ${worker} .*METRICS_PORT="\\$\\{\\w+:-(\\d+)\\}"`).exec(script);
+      if (!m) throw new Error(`scripts/main.sh does not start ${worker} with METRICS_PORT`);
+      return Number(m[1]);
+    };
+    expect(portOf('session-worker')).toBe(DEFAULT_METRICS_PORTS.session);
+    expect(portOf('broker-paper')).toBe(DEFAULT_METRICS_PORTS.paper);
+    expect(commandOf(shipped, 'Broker circuit paper')).toBe(`maotrade_check_breaker!http://127.0.0.1:${DEFAULT_METRICS_PORTS.paper}/metrics!paper`);
+    expect(commandOf(shipped, 'Broker worker paper metrics')).toBe(`maotrade_check_http!${DEFAULT_METRICS_PORTS.paper}!/metrics`);
+    expect(commandOf(shipped, 'Session worker metrics')).toBe(`maotrade_check_http!${DEFAULT_METRICS_PORTS.session}!/metrics`);
+    // Every metrics port is distinct, and none is the Temporal SDK port (METRICS_PORT + 1) of another.
+    const ports = Object.values(DEFAULT_METRICS_PORTS).flatMap((p) => [p, p + 1]);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  test('every broker deployed gets its worker, circuit and metrics checks on its own port; every service resolves', () => {
+    const text = renderNagiosConfig({ brokers: ['paper', 'ig', 'alpaca'], accounts: ['demo', 'acc-2'] });
+    const objs = parseNagios(text);
+    const cmds = new Map(objs.filter((o) => o.type === 'command').map((c) => [c.props.command_name, c.props.command_line]));
+    const svc = objs.filter((o) => o.type === 'service' && o.props.register !== '0');
+    expect(new Set(svc.map((s) => s.props.service_description)).size).toBe(svc.length);
+    for (const s of svc) expect(cmds.has(s.props.check_command.split('!')[0])).toBe(true);
+    expect(commandOf(text, 'Broker worker IG')).toBe('maotrade_check_worker!broker-ig!activity');
+    expect(commandOf(text, 'Broker circuit Alpaca')).toBe(`maotrade_check_breaker!http://127.0.0.1:${DEFAULT_METRICS_PORTS.alpaca}/metrics!alpaca`);
+    expect(commandOf(text, 'Broker worker IG metrics')).toBe(`maotrade_check_http!${DEFAULT_METRICS_PORTS.ig}!/metrics`);
+    expect(commandOf(text, 'Session acc-2')).toBe('maotrade_check_session!acc-2!600!1800!900!3600');
+    expect(text).not.toMatch(/@@/);
+    expect(text).not.toMatch(/Not deployed/);
+    expect(descriptions(renderNagiosConfig({ brokers: ['ig'], accounts: [] }))).not.toContain('Broker worker paper');
+  });
+
+  test('an unknown broker or a bad account id is refused, named', () => {
+    expect(() => renderNagiosConfig({ brokers: ['kraken' as never], accounts: [] })).toThrow('brokers: "kraken" is not one of paper, ig, alpaca');
+    expect(() => renderNagiosConfig({ brokers: ['paper'], accounts: ['a b'] })).toThrow('accounts: "a b" is not an account id');
+  });
 });
