@@ -9,7 +9,7 @@ import type { OrderReport, OrderStatus } from '../../trading/order-report';
 import { AlpacaMalformedResponseError } from './errors';
 
 /** A decimal that Alpaca sends as a string ("10.5") or, in market data, as a JSON number. */
-const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : v.trim() === '' ? NaN : Number(v);
   if (!Number.isFinite(n)) {
     ctx.addIssue({ code: 'custom', message: `expected a decimal number, got ${JSON.stringify(v)}` });
@@ -19,7 +19,7 @@ const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 
 /** RFC-3339 time → epoch ms (sub-millisecond digits are dropped). */
-const timestamp = z.string().transform((v, ctx) => {
+export const timestamp = z.string().transform((v, ctx) => {
   const ms = Date.parse(v);
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: `expected an RFC-3339 time, got ${JSON.stringify(v)}` });

@@ -57,6 +57,7 @@ export function createFakeAlpacaRoutes(st: FakeAlpacaState, options: { barsPageL
     // Accepted asynchronously, as at Alpaca: the answer says pending_new; the venue moves on right after.
     o.status = type === 'stop' ? 'new' : 'accepted';
     o.updated_at = stamp();
+    st.emitTrade('new', o);
     if (type === 'market' && st.marketOpen) st.marketFill(o);
     return { status: 200, body: answer };
   }

@@ -18,6 +18,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultBook, type Fault } from '../fault';
 import { createFakeAlpacaRoutes } from './routes';
+import { attachFakeAlpacaStream, type FakeAlpacaStreamControls } from './stream';
 import { createFakeAlpacaState, err, type FakeAlpacaControls, type FakeAlpacaOptions, type RawResponse, type Reply } from './state';
 
 export type { Fault } from '../fault';
@@ -36,6 +37,12 @@ export interface FakeAlpacaServer extends FakeAlpacaControls {
   /** How many `POST /v2/orders` requests reached the server (faulted ones included). */
   orderPosts(): number;
   close(): Promise<void>;
+  /** The trading stream (trade_updates), e.g. ws://127.0.0.1:41234/stream. */
+  readonly tradingStreamUrl: string;
+  /** The market-data stream base; the feed's stream is `${dataStreamBase}/v2/iex`. */
+  readonly dataStreamBase: string;
+  /** Faults and pushes of the WebSocket streams (stream.ts). */
+  readonly stream: FakeAlpacaStreamControls;
 
 }
 
@@ -128,6 +135,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const stream = attachFakeAlpacaStream(server, st, { keyId, secretKey });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -139,7 +147,11 @@ export async function startFakeAlpacaServer(options: FakeAlpacaOptions = {}): Pr
     respondNext: (raw) => raws.push({ raw, remaining: raw.times ?? 1 }),
     ...st.controls,
     orderPosts: () => posts,
+    tradingStreamUrl: `ws://127.0.0.1:${port}/stream`,
+    dataStreamBase: `ws://127.0.0.1:${port}`,
+    stream: stream.controls,
     async close() {
+      await stream.close();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const s of sockets) s.destroy();

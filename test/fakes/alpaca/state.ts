@@ -94,6 +94,21 @@ export interface FakeAlpacaControls {
   closePositionExternally(symbol: string): void;
   /** A market order placed outside the adapter (manual trade), filled at once. */
   placeExternalOrder(o: { symbol: string; side: 'buy' | 'sell'; qty: number }): void;
+  /** The venue rejects a working order after accepting it (trade_updates `rejected`). */
+  rejectOrder(clientOrderId: string, reason?: string): void;
+  /** A working order expires (trade_updates `expired`), e.g. a day order at the close. */
+  expireOrder(clientOrderId: string): void;
+}
+
+/** An order change the trading stream reports (stream.ts sends it as a trade_updates message). */
+export interface FakeTradeEvent {
+  event: 'new' | 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'rejected';
+  order: Order;
+  /** This execution's price and quantity (fill, partial_fill). */
+  price?: number;
+  qty?: number;
+  reason?: string;
+  at: number;
 }
 
 export interface Order {
@@ -165,6 +180,11 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
   let cash = options.cash ?? 100_000;
   let marketOpen = true;
   let lastTs = 0;
+  /** Who hears order changes (the stream fake); nothing listens unless a stream is attached. */
+  const tradeListeners = new Set<(e: FakeTradeEvent) => void>();
+  const emitTrade = (event: FakeTradeEvent['event'], o: Order, extra: Partial<FakeTradeEvent> = {}) => {
+    for (const l of tradeListeners) l({ event, order: o, at: lastTs || Date.now(), ...extra });
+  };
 
   /** Strictly increasing timestamps, so the ledger's order is never ambiguous. */
   const stamp = () => (lastTs = Math.max(Date.now(), lastTs + 1));
@@ -197,6 +217,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     const filled = r9(o.filled_qty + qty);
     const avg = r9(((o.filled_avg_price ?? 0) * o.filled_qty + price * qty) / filled);
     Object.assign(o, { status: filled + 1e-9 >= o.qty ? 'filled' : 'partially_filled', filled_qty: filled, filled_avg_price: avg, filled_at: ts, updated_at: ts });
+    emitTrade(o.status === 'filled' ? 'fill' : 'partial_fill', o, { price, qty });
   }
 
   /**
@@ -231,6 +252,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     rest.delete(o);
     if (after === 'cancel') {
       Object.assign(o, { status: 'canceled', canceled_at: stamp(), updated_at: lastTs });
+      emitTrade('canceled', o);
       return;
     }
     if (marketOpen) {
@@ -366,7 +388,10 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
   }
 
   function cancel(o: Order) {
-    const done = () => Object.assign(o, { status: 'canceled', canceled_at: stamp(), updated_at: lastTs });
+    const done = () => {
+      Object.assign(o, { status: 'canceled', canceled_at: stamp(), updated_at: lastTs });
+      emitTrade('canceled', o);
+    };
     if (cancelDelayMs > 0) {
       Object.assign(o, { status: 'pending_cancel', updated_at: stamp() });
       later(cancelDelayMs, () => {
@@ -439,6 +464,20 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
       if (price === undefined) throw new Error(`fake: no price for ${s}`);
       fill(o, price);
     },
+    rejectOrder(clientOrderId, reason = 'fake: rejected by the venue') {
+      const o = byClientId.get(clientOrderId);
+      if (!o || !WORKING.has(o.status)) throw new Error(`fake: no working order ${clientOrderId}`);
+      held.delete(o);
+      Object.assign(o, { status: 'rejected', updated_at: stamp() });
+      emitTrade('rejected', o, { reason });
+    },
+    expireOrder(clientOrderId) {
+      const o = byClientId.get(clientOrderId);
+      if (!o || !WORKING.has(o.status)) throw new Error(`fake: no working order ${clientOrderId}`);
+      held.delete(o);
+      Object.assign(o, { status: 'expired', updated_at: stamp() });
+      emitTrade('expired', o);
+    },
   };
 
   return {
@@ -469,6 +508,8 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     controls,
     scenario,
     marketFill,
+    tradeListeners,
+    emitTrade,
   };
 }
 export type FakeAlpacaState = ReturnType<typeof createFakeAlpacaState>;
