@@ -1,6 +1,7 @@
 import type { Pool } from './pool';
 import { accountSchema } from './pool';
 import type { Fill, OrderRecord } from '../trading/order';
+import type { OrderEvent } from '../trading/order-lifecycle';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
@@ -44,6 +45,8 @@ export interface SessionOutcome {
   /** Trading-state changes with who gave them and why. */
   controlEvents?: TradingStateChange[];
   workingOrders?: WorkingOrderRecord[];
+  /** Lifecycle transitions of orders (trading/order-lifecycle.ts). Absent in outcomes of older runs. */
+  orderEvents?: OrderEvent[];
 }
 
 export interface AccountCheckpoint {
@@ -125,6 +128,8 @@ export class AccountStore {
           [t.positionRef, t.exitClientOrderId, t.systemId, t.symbol, t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl,
             t.openedAt, t.closedAt, t.exitReason],
         );
+        // A partial close leaves the rest of the position open (its new quantity is in openedPositions).
+        if (t.partial) continue;
         await conn.query(
           `INSERT INTO \`${db}\`.positions (position_ref, system_id, symbol, side, quantity, entry_price, opened_at, status, closed_at, exit_price)
            VALUES (?,?,?,?,?,?,?, 'closed', ?, ?)
@@ -172,6 +177,13 @@ export class AccountStore {
            ON DUPLICATE KEY UPDATE status = VALUES(status), client_order_id = VALUES(client_order_id)`,
           [w.ref, w.systemId, w.symbol, w.side, w.quantity, w.type, w.price, n(w.stop), n(w.takeProfit), n(w.trailingStop),
             w.createdAt, n(w.expiresAt), w.status, n(w.clientOrderId)],
+        );
+      }
+      for (const e of out.orderEvents ?? []) {
+        await conn.query(
+          `INSERT INTO \`${db}\`.order_events (client_order_id, at, from_state, to_state, filled_quantity, fill_price, reason)
+           VALUES (?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE filled_quantity = VALUES(filled_quantity), fill_price = VALUES(fill_price)`,
+          [e.clientOrderId, e.at, e.from, e.to, e.filledQuantity, e.fillPrice, e.reason?.slice(0, 255) ?? null],
         );
       }
       await conn.commit();

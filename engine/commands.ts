@@ -9,6 +9,7 @@ import { round8 } from '../trading/trade';
 import type { SessionStatus } from '../workflows/definitions';
 import { emptyOutcome, lastFrameOf, snapshotOf, type EngineContext } from './context';
 import type { Step } from './effects';
+import { shownStatus } from './degraded';
 import { EngineRefusal, zodIssues } from './errors';
 import { closePosition } from './positions';
 import { recordOutcome } from './record';
@@ -23,7 +24,7 @@ export interface CommandBy {
 export function setStatus(ctx: EngineContext, status: SessionStatus, cmd: CommandBy | undefined): void {
   if (ctx.state.status === status) return;
   ctx.state.status = status;
-  ctx.ports.statusChanged(status);
+  ctx.ports.statusChanged(shownStatus(ctx));
   ctx.ports.log('info', `session ${status}`, { account: ctx.account, by: cmd?.by ?? 'unknown', reason: cmd?.reason ?? '' });
 }
 

@@ -11,7 +11,9 @@ import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
 import { lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { brokerRefusal } from './failures';
+import { ORDER_LIFECYCLE_PATCH, track, type EntryPlan } from './order-tracking';
 import { noteOrderSent } from './pre-trade-view';
+import type { ExitReason } from '../trading/trade';
 
 export type OrderSpec = Omit<OrderRequest, 'account' | 'clientOrderId' | 'type'>;
 export type OrderFrame = { start: number; close: number; timeframe: Frame['timeframe'] };
@@ -56,8 +58,25 @@ function dryRunFill(ctx: EngineContext, systemId: string, clientOrderId: string,
   };
 }
 
-/** Sends one intent; null when its outcome is unknown. */
-export function* sendOrder(ctx: EngineContext, systemId: string, spec: OrderSpec, frame: OrderFrame | null, outcome: SessionOutcome): Step<OrderReport | null> {
+/** What to do when a tracked order fills later: the entry's protections, or the close's reason. */
+export interface OrderPlan {
+  entry?: EntryPlan;
+  exitReason?: ExitReason;
+}
+
+/**
+ * Sends one intent; null when its outcome is unknown. An order the broker has not settled (working,
+ * partially filled, unknown) is tracked until final (engine/order-tracking.ts); runs older than the
+ * lifecycle booked `pending` as placed and left unknown orders to reconciliation.
+ */
+export function* sendOrder(
+  ctx: EngineContext,
+  systemId: string,
+  spec: OrderSpec,
+  frame: OrderFrame | null,
+  outcome: SessionOutcome,
+  plan: OrderPlan = {},
+): Step<OrderReport | null> {
   const { state, config, account, ports } = ctx;
   const seq = ++state.orderSeq;
   const clientOrderId = clientOrderIdFor(account, seq);
@@ -84,8 +103,14 @@ export function* sendOrder(ctx: EngineContext, systemId: string, spec: OrderSpec
     state.counters.ordersUnknown++;
     const unknown = { ...record, status: 'unknown' as const, reason: 'outcome could not be settled with the broker' };
     state.unknownOrders.push(unknown);
-    outcome.orders.push(unknown);
+    if (ports.patched(ORDER_LIFECYCLE_PATCH)) track(ctx, record, null, outcome, plan);
+    else outcome.orders.push(unknown);
     return null;
+  }
+  if (report.status === 'pending' && ports.patched(ORDER_LIFECYCLE_PATCH)) {
+    state.counters.ordersPlaced++;
+    track(ctx, record, report, outcome, plan);
+    return report;
   }
   outcome.orders.push({
     ...record,

@@ -10,10 +10,12 @@ import { initialTrailLevel } from '../trading/exits';
 import { fillOf, type OrderRecord } from '../trading/order';
 import type { Position } from '../trading/position';
 import { closeTrade, round8, type ExitReason, type Trade } from '../trading/trade';
-import type { EngineContext } from './context';
+import { lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { failureMessage } from './failures';
-import { sendOrder } from './orders';
+import { degrade, needsPerson } from './degraded';
+import { inFlight, type EntryPlan, type SettleHandlers } from './order-tracking';
+import { sendOrder, type OrderFrame } from './orders';
 import { protectAfterTrade } from './protections';
 import { refusedByRisk } from './risk-gate';
 import { RECENT_TRADES_KEPT } from './session-state';
@@ -51,7 +53,7 @@ export function stopLeg(pos: Position, status: OrderRecord['status'], frameStart
  * The durable second step of an entry: entry filled → protective stop placed. A stop the broker refuses,
  * or that still fails after its retries, leaves the position unprotected, so it is closed at once.
  */
-function* protect(ctx: EngineContext, systemId: string, pos: Position, frame: Frame, entry: OrderReport, outcome: SessionOutcome): Step<void> {
+function* protect(ctx: EngineContext, systemId: string, pos: Position, frame: OrderFrame, entry: OrderReport, outcome: SessionOutcome): Step<void> {
   const { config, account } = ctx;
   if (!config.tradingEnabled || entry.status === 'dry-run') {
     // Dry run: the session's own books hold the stop (settleStop fills it from frames).
@@ -81,6 +83,12 @@ function* protect(ctx: EngineContext, systemId: string, pos: Position, frame: Fr
   yield* closePosition(ctx, systemId, unprotected, 'stop-failed', frame.start, outcome, frame);
 }
 
+/** A frame-like for steps that are not on a frame (a tracked order filling on its timer): the last frame's start and price. */
+function lastFrameLike(ctx: EngineContext, systemId: string): OrderFrame {
+  const { cfg } = ctx.systems.get(systemId)!;
+  return { start: lastFrameOf(ctx, systemId), close: ctx.state.lastPrice[cfg.symbol] ?? 0, timeframe: cfg.timeframe };
+}
+
 /** The broker's record of a triggered protective stop, booked as a trade; false if the stop has not filled. */
 export function* settleStop(ctx: EngineContext, systemId: string, pos: Position, simulatedPrice: number, at: number, outcome: SessionOutcome): Step<boolean> {
   const id = stopOrderId(pos.positionRef);
@@ -97,7 +105,14 @@ export function* settleStop(ctx: EngineContext, systemId: string, pos: Position,
     filledAt: at,
   };
   if (ctx.config.tradingEnabled) {
-    report = (yield { kind: 'getOrder', clientOrderId: id }) as OrderReport | null;
+    try {
+      report = (yield { kind: 'getOrder', clientOrderId: id }) as OrderReport | null;
+    } catch (err) {
+      // A 401 or another refusal for good parks the session; the stop is asked about again when it recovers.
+      if (!needsPerson(err)) throw err;
+      degrade(ctx, `stop check of ${id}: ${failureMessage(err)}`);
+      return false;
+    }
     if (!report || report.status !== 'filled') return false;
   }
   const fill = fillOf(report);
@@ -130,12 +145,15 @@ export function* closePosition(
   reason: ExitReason,
   at: number,
   outcome: SessionOutcome,
-  frame?: Frame,
+  frame?: OrderFrame,
 ): Step<Trade | null> {
   const riskEngine = ctx.features.riskEngine;
+  if (orderNotFinal(ctx, systemId, 'close')) return null;
   const spec = { symbol: pos.symbol, side: pos.side === 'long' ? ('sell' as const) : ('buy' as const), quantity: pos.quantity, intent: 'close' as const, positionRef: pos.positionRef };
   if (riskEngine && (yield* refusedByRisk(ctx, systemId, spec, frame ?? null, outcome))) return null;
-  const report = yield* sendOrder(ctx, systemId, spec, frame ?? null, outcome);
+  const report = yield* sendOrder(ctx, systemId, spec, frame ?? null, outcome, { exitReason: reason });
+  // Working at the broker (a close queued after hours) or unknown: tracked; its fill books the trade.
+  if (inFlight(ctx, systemId)) return null;
   if (report && (report.status === 'filled' || report.status === 'dry-run')) {
     const trade = closeTrade(pos, { clientOrderId: report.clientOrderId, price: report.fillPrice, at, reason });
     bookTrade(ctx, systemId, pos, trade, outcome);
@@ -157,21 +175,29 @@ export function* openPosition(ctx: EngineContext, systemId: string, decision: De
   // Runs older than the risk engine attach the stop to the entry; newer ones place it as a step of its own.
   const attachStop = !riskEngine && decision.stop !== undefined;
   const spec = { symbol: frame.symbol, side, quantity: decision.quantity, intent: 'open' as const, ...(attachStop ? { stopLevel: decision.stop } : {}) };
+  if (orderNotFinal(ctx, systemId, 'open')) return;
   if (riskEngine && (yield* refusedByRisk(ctx, systemId, spec, frame, outcome))) return;
-  const report = yield* sendOrder(ctx, systemId, spec, frame, outcome);
+  const plan: EntryPlan = { stop: decision.stop, ...(riskEngine ? { takeProfit: decision.takeProfit, trailingStop: decision.trailingStop } : {}) };
+  const report = yield* sendOrder(ctx, systemId, spec, frame, outcome, { entry: plan });
   if (!report || (report.status !== 'filled' && report.status !== 'dry-run')) return;
-  const posSide = side === 'buy' ? 'long' : 'short';
+  yield* openFromFill(ctx, systemId, frame.symbol, report, plan, frame, outcome);
+}
+
+/** The position an entry's fill opens (the filled quantity), protected by its stop leg. */
+function* openFromFill(ctx: EngineContext, systemId: string, symbol: string, report: OrderReport, plan: EntryPlan, frame: OrderFrame, outcome: SessionOutcome): Step<void> {
+  const riskEngine = ctx.features.riskEngine;
+  const posSide = report.side === 'buy' ? 'long' : 'short';
   const pos: Position = {
     positionRef: report.clientOrderId,
     systemId,
-    symbol: frame.symbol,
+    symbol,
     side: posSide,
     quantity: report.filledQuantity,
     entryPrice: report.fillPrice,
-    ...(decision.stop !== undefined ? { stop: decision.stop } : {}),
-    ...(riskEngine && decision.takeProfit !== undefined ? { takeProfit: decision.takeProfit } : {}),
-    ...(riskEngine && decision.trailingStop !== undefined
-      ? { trailing: { distance: decision.trailingStop, level: initialTrailLevel(posSide, report.fillPrice, decision.trailingStop) } }
+    ...(plan.stop !== undefined ? { stop: plan.stop } : {}),
+    ...(riskEngine && plan.takeProfit !== undefined ? { takeProfit: plan.takeProfit } : {}),
+    ...(riskEngine && plan.trailingStop !== undefined
+      ? { trailing: { distance: plan.trailingStop, level: initialTrailLevel(posSide, report.fillPrice, plan.trailingStop) } }
       : {}),
     openedAt: frame.start,
   };
@@ -179,3 +205,46 @@ export function* openPosition(ctx: EngineContext, systemId: string, decision: De
   outcome.openedPositions.push(pos);
   if (riskEngine && pos.stop !== undefined) yield* protect(ctx, systemId, pos, frame, report, outcome);
 }
+
+/** While an order of the system is not final, no second one is sent (issue 11). */
+function orderNotFinal(ctx: EngineContext, systemId: string, intent: 'open' | 'close'): boolean {
+  if (intent === 'open' && ctx.state.degraded) {
+    ctx.ports.log('warn', 'entry not sent: the session is degraded', { account: ctx.account, systemId, reason: ctx.state.degraded.reason });
+    return true;
+  }
+  const t = inFlight(ctx, systemId);
+  if (!t) return false;
+  ctx.ports.log('info', `${intent === 'open' ? 'entry' : 'close'} not sent: an order of this system is not final`, {
+    account: ctx.account,
+    systemId,
+    clientOrderId: t.record.clientOrderId,
+    state: t.state,
+  });
+  return true;
+}
+
+/** How a tracked order's final fill changes the books (engine/order-tracking.ts). */
+export const settleHandlers: SettleHandlers = {
+  *entryFilled(ctx, t, report, outcome) {
+    const { systemId, symbol } = t.record;
+    yield* openFromFill(ctx, systemId, symbol, report, t.entry ?? {}, lastFrameLike(ctx, systemId), outcome);
+  },
+  *closeFilled(ctx, t, pos, report, outcome) {
+    const { systemId } = t.record;
+    const at = lastFrameOf(ctx, systemId);
+    const reason = t.exitReason ?? 'signal';
+    const exit = { clientOrderId: report.clientOrderId, price: report.fillPrice, at, reason };
+    if (report.filledQuantity + 1e-9 >= pos.quantity) {
+      bookTrade(ctx, systemId, pos, closeTrade(pos, exit), outcome);
+      if (ctx.features.riskEngine && pos.stop !== undefined) outcome.orders.push(stopLeg(pos, 'cancelled', at, `protective stop cancelled: position closed (${reason})`));
+      return;
+    }
+    // A partial close: the filled part is a trade, the rest stays open under the same ref with its own stop quantity.
+    const rest: Position = { ...pos, quantity: round8(pos.quantity - report.filledQuantity) };
+    bookTrade(ctx, systemId, pos, { ...closeTrade({ ...pos, quantity: report.filledQuantity }, exit), partial: true }, outcome);
+    ctx.state.positions[systemId] = rest;
+    outcome.openedPositions.push(rest);
+    ctx.ports.log('error', 'position closed in part; the rest stays open', { account: ctx.account, systemId, positionRef: pos.positionRef, closed: report.filledQuantity, open: rest.quantity });
+    if (ctx.features.riskEngine && rest.stop !== undefined) yield* protect(ctx, systemId, rest, lastFrameLike(ctx, systemId), report, outcome);
+  },
+};

@@ -12,6 +12,9 @@ import { emptyOutcome, lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { bookTrade } from './positions';
 import { diffPositions, type ReconciliationReport } from './reconciliation';
+import { degrade, needsPerson, recover } from './degraded';
+import { failureMessage } from './failures';
+import { dropSettled } from './order-tracking';
 import { recordOutcome } from './record';
 
 export function* reconcile(ctx: EngineContext, reason: string): Step<ReconciliationReport> {
@@ -71,6 +74,7 @@ export function* reconcile(ctx: EngineContext, reason: string): Step<Reconciliat
   }
   // Orders whose outcome the broker still cannot tell stay unknown for the next check.
   state.unknownOrders = stillUnknown;
+  dropSettled(ctx, stillUnknown);
   state.foreignPositions = foreign;
   state.counters.reconciliationDrifts += drifts.length;
   const report: ReconciliationReport = { at, reason, drifts, settled, stillUnknown: stillUnknown.length };
@@ -78,4 +82,21 @@ export function* reconcile(ctx: EngineContext, reason: string): Step<Reconciliat
   if (!drifts.length) ports.log('info', 'reconciliation: session and broker agree', { account, reason, positions: atBroker.length });
   yield* recordOutcome(ctx, outcome);
   return report;
+}
+
+/**
+ * Reconciliation that never fails the session: a read the broker refuses for good (401, an unlisted 4xx)
+ * degrades it and is tried again on its deadline; a reconciliation that succeeds ends a degradation.
+ */
+export function* reconcileOrStayDegraded(ctx: EngineContext, reason: string): Step<ReconciliationReport> {
+  try {
+    const report = yield* reconcile(ctx, reason);
+    recover(ctx, reason);
+    return report;
+  } catch (err) {
+    if (!needsPerson(err)) throw err;
+    degrade(ctx, `reconciliation (${reason}): ${failureMessage(err)}`);
+    const { state, ports } = ctx;
+    return { at: ports.now(), reason: `${reason}: failed, session degraded`, drifts: [], settled: 0, stillUnknown: state.unknownOrders.length };
+  }
 }

@@ -16,7 +16,9 @@ import * as commands from './commands';
 import type { Step } from './effects';
 import { EngineRefusal, zodIssues } from './errors';
 import { handleFrame, processFrame } from './frame-step';
-import { reconcile } from './reconcile';
+import { degrade, needsPerson } from './degraded';
+import { failureMessage } from './failures';
+import { reconcileOrStayDegraded } from './reconcile';
 import { initialSessionState, nextCleanTime, normaliseRiskState, type SessionState } from './session-state';
 import { fireDueTimers, nextDeadline } from './timers';
 import * as views from './views';
@@ -88,7 +90,14 @@ export class SessionEngine {
     if (checkpoint.openPositions > 0) {
       ports.log('warn', 'fresh session starts while the store lists open positions; reconciliation adopts the broker state', { account, openPositions: checkpoint.openPositions });
     }
-    if (config.tradingEnabled) state.startingBalance = ((yield { kind: 'getAccount' }) as AccountSnapshot).balance;
+    if (config.tradingEnabled) {
+      try {
+        state.startingBalance = ((yield { kind: 'getAccount' }) as AccountSnapshot).balance;
+      } catch (err) {
+        if (!needsPerson(err)) throw err;
+        degrade(this.ctx, `account balance: ${failureMessage(err)}`);
+      }
+    }
     ports.log('info', 'session started', { account, broker: config.broker, tradingEnabled: config.tradingEnabled, systems: config.systems.length });
   }
 
@@ -117,7 +126,7 @@ export class SessionEngine {
   }
 
   reconcile(reason: string): Step<import('./reconciliation').ReconciliationReport> {
-    return reconcile(this.ctx, reason);
+    return reconcileOrStayDegraded(this.ctx, reason);
   }
 
   nextDeadline(): number | null {

@@ -14,7 +14,9 @@ import type { TradingState, TradingStateChange } from '../risk/trading-state';
 import type { ProtectionLock } from '../risk/locks';
 import type { ProtectionState } from '../risk/protections';
 import type { WorkingOrder } from '../trading/working-order';
-import type { RiskRefusal } from '../workflows/risk-view';
+import type { RiskRefusal } from '../risk/refusal';
+import type { Degradation } from './degraded';
+import type { TrackedOrder } from './order-tracking';
 
 export interface SystemRuntime {
   params: Record<string, unknown>;
@@ -67,6 +69,11 @@ export interface SessionState {
   workingSeq: number;
   /** The broker's instrument details by symbol, with the workflow time they were read. */
   instruments: Record<string, { instrument: Instrument; at: number }>;
+  // ---- order lifecycle (issue 11); absent in state carried from older runs ----
+  /** Orders not final yet (working, partially filled, unknown), by system id: at most one per system. */
+  trackedOrders: Record<string, TrackedOrder>;
+  /** Set while a broker read needs a person (engine/degraded.ts). */
+  degraded: Degradation | null;
 }
 
 export const RISK_HISTORY_KEPT = 50;
@@ -89,6 +96,8 @@ export function normaliseRiskState(s: SessionState): SessionState {
   s.workingSeq ??= 0;
   s.instruments ??= {};
   s.counters.ordersRefused ??= 0;
+  s.trackedOrders ??= {};
+  s.degraded ??= null;
   return s;
 }
 
@@ -148,6 +157,8 @@ export function initialSessionState(): SessionState {
     workingDeadlines: {},
     workingSeq: 0,
     instruments: {},
+    trackedOrders: {},
+    degraded: null,
   };
 }
 

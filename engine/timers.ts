@@ -7,7 +7,9 @@
 import type { SessionOutcome } from '../db/account-store';
 import { emptyOutcome, lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
-import { closePosition } from './positions';
+import { checkDueOrders, nextOrderCheck } from './order-tracking';
+import { closePosition, settleHandlers } from './positions';
+import { reconcileOrStayDegraded } from './reconcile';
 import { recordOutcome } from './record';
 import { nextCleanTime } from './session-state';
 import { setTradingState } from './trading-state';
@@ -21,6 +23,10 @@ export function nextDeadline(ctx: EngineContext): number | null {
   if (state.dailyLossLiftAt !== null && state.dailyLossLiftAt < next) next = state.dailyLossLiftAt;
   if (state.nextFlattenAt !== null && state.nextFlattenAt < next) next = state.nextFlattenAt;
   for (const ref in state.workingDeadlines) if (state.workingDeadlines[ref] < next) next = state.workingDeadlines[ref];
+  // Issue 11: orders not final are asked about, a degraded session retries.
+  const check = nextOrderCheck(ctx);
+  if (check < next) next = check;
+  if (state.degraded !== null && state.degraded.retryAt < next) next = state.degraded.retryAt;
   return next === Infinity ? null : next;
 }
 
@@ -46,6 +52,8 @@ export function* fireDueTimers(ctx: EngineContext): Step<void> {
     yield* flattenAtSessionClose(ctx, now, outcome);
   }
   yield* recordOutcome(ctx, outcome);
+  if (nextOrderCheck(ctx) <= now) yield* checkDueOrders(ctx, settleHandlers);
+  if (state.degraded !== null && now >= state.degraded.retryAt) yield* reconcileOrStayDegraded(ctx, 'degraded retry');
 }
 
 /** The trading day's end: every working order cancelled, every position closed, entries locked until reopenAt. */

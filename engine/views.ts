@@ -2,6 +2,7 @@
 import type { RiskView } from '../workflows/risk-view';
 import type { PnlView, StatusView, SystemView } from '../workflows/definitions';
 import type { EngineContext } from './context';
+import { shownStatus } from './degraded';
 import { pnlOf } from './session-state';
 
 export function statusView(ctx: EngineContext, queuedFrames: number): StatusView {
@@ -9,7 +10,7 @@ export function statusView(ctx: EngineContext, queuedFrames: number): StatusView
   return {
     account: ctx.account,
     broker: config.broker,
-    status: state.status,
+    status: shownStatus(ctx),
     tradingState: state.tradingState,
     tradingEnabled: config.tradingEnabled,
     orderSeq: state.orderSeq,
@@ -26,6 +27,16 @@ export function statusView(ctx: EngineContext, queuedFrames: number): StatusView
       drifts: state.lastReconciliation.drifts.length,
       stillUnknown: state.lastReconciliation.stillUnknown,
     },
+    degraded: state.degraded ? { ...state.degraded } : null,
+    ordersInFlight: Object.entries(state.trackedOrders).map(([systemId, t]) => ({
+      systemId,
+      clientOrderId: t.record.clientOrderId,
+      intent: t.record.intent,
+      state: t.state,
+      filledQuantity: t.filledQuantity,
+      quantity: t.record.quantity,
+      since: t.since,
+    })),
   };
 }
 

@@ -17,10 +17,11 @@ export interface OrderRecord {
   positionRef?: string;
   stopLevel?: number;
   /**
-   * `pending` until the broker answers; `unknown` when the outcome could not be settled. A protective
+   * `pending` until the broker answers; `unknown` when the outcome could not be settled; `accepted` or
+   * `partially-filled` while it works at the broker (trading/order-lifecycle.ts). A protective
    * stop leg is `working` at the broker until it is `filled`, or `cancelled` when the position closed otherwise.
    */
-  status: OrderStatus | 'unknown' | 'working' | 'cancelled';
+  status: OrderStatus | 'unknown' | 'working' | 'cancelled' | 'accepted' | 'partially-filled' | 'expired';
   brokerOrderId?: string;
   fillPrice?: number;
   filledAt?: number | null;

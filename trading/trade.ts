@@ -31,6 +31,8 @@ export interface Trade {
   openedAt: number;
   closedAt: number;
   exitReason: ExitReason;
+  /** A partial close: this part of the position closed, the rest stays open under the same positionRef. */
+  partial?: true;
 }
 
 /** Rounded to 1e-8 like the DECIMAL(20,8) columns, so stored and in-memory P&L agree exactly. */

@@ -23,7 +23,8 @@ export const SA_STATUS = defineSearchAttributeKey('MaoStatus', 'KEYWORD');
 /** active | reducing | halted (risk/trading-state.ts). */
 export const SA_TRADING_STATE = defineSearchAttributeKey('MaoTradingState', 'KEYWORD');
 
-export type SessionStatus = 'running' | 'paused';
+/** `degraded`: a broker read needs a person (engine/degraded.ts); the session runs on and retries. */
+export type SessionStatus = 'running' | 'paused' | 'degraded';
 
 export interface SessionCounters {
   framesProcessed: number;
@@ -57,6 +58,10 @@ export interface StatusView {
   unknownOrders: number;
   foreignPositions: number;
   lastReconciliation: { at: number; reason: string; drifts: number; stillUnknown: number } | null;
+  /** Why the session is degraded, since when and its next retry; null when it is not. Absent in older runs. */
+  degraded?: { since: number; reason: string; retryAt: number; retries: number } | null;
+  /** Orders working at the broker or unknown, tracked until final (engine/order-tracking.ts). */
+  ordersInFlight?: { systemId: string; clientOrderId: string; intent: 'open' | 'close'; state: string; filledQuantity: number; quantity: number; since: number }[];
 }
 
 export interface PnlView {

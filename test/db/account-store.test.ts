@@ -289,3 +289,30 @@ describe('AccountStore.checkpoint', () => {
     await expect(store.checkpoint('Bad-Id')).rejects.toThrow('account id "Bad-Id" is not a valid account id');
   });
 });
+
+describe('order lifecycle rows (issue 11)', () => {
+  test('order events are written once per transition, and a partial close keeps the rest of the position open', async () => {
+    const { account, symbol } = await freshAccount('life');
+    const db = accountSchema(account);
+    const pos: Position = { positionRef: `${account}-000001`, systemId: 'ma', symbol, side: 'long', quantity: 10, entryPrice: 100, openedAt: T0 };
+    const events = [
+      { clientOrderId: `${account}-000002`, at: T0 + MIN, from: 'submitted' as const, to: 'accepted' as const, filledQuantity: 0, fillPrice: 0 },
+      { clientOrderId: `${account}-000002`, at: T0 + 2 * MIN, from: 'accepted' as const, to: 'cancelled' as const, filledQuantity: 4, fillPrice: 102, reason: 'rest cancelled' },
+    ];
+    const partial = { ...closeTrade({ ...pos, quantity: 4 }, { clientOrderId: `${account}-000002`, price: 102, at: T0 + 2 * MIN, reason: 'signal' }), partial: true as const };
+    const out: SessionOutcome = { orders: [], fills: [], openedPositions: [pos], trades: [], systemStates: [] };
+    await store.recordOutcome(account, out);
+    const step: SessionOutcome = { orders: [], fills: [], openedPositions: [{ ...pos, quantity: 6 }], trades: [partial], systemStates: [], orderEvents: events };
+    await store.recordOutcome(account, step);
+    await store.recordOutcome(account, step); // a retried activity writes the same rows
+    const [ev] = await pool.query(`SELECT from_state, to_state, filled_quantity FROM \`${db}\`.order_events ORDER BY at`);
+    expect(ev).toEqual([
+      { from_state: 'submitted', to_state: 'accepted', filled_quantity: 0 },
+      { from_state: 'accepted', to_state: 'cancelled', filled_quantity: 4 },
+    ]);
+    const [rows] = await pool.query(`SELECT status, quantity FROM \`${db}\`.positions`);
+    expect(rows).toEqual([{ status: 'open', quantity: 6 }]);
+    const [trades] = await pool.query(`SELECT quantity, pnl FROM \`${db}\`.trades`);
+    expect(trades).toEqual([{ quantity: 4, pnl: 8 }]);
+  });
+});

@@ -4,8 +4,8 @@ import { ROOT, TEST_ENV, uniqueAccount } from '../support/env';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const ACCOUNT_TABLES = ['control_events', 'equity', 'fills', 'orders', 'positions', 'risk_refusals', 'schema_migrations', 'system_states', 'trades', 'working_orders'];
-const ACCOUNT_MIGRATIONS = ['001_init.sql', '002_risk.sql'];
+const ACCOUNT_TABLES = ['control_events', 'equity', 'fills', 'orders', 'order_events', 'positions', 'risk_refusals', 'schema_migrations', 'system_states', 'trades', 'working_orders'];
+const ACCOUNT_MIGRATIONS = ['001_init.sql', '002_risk.sql', '003_order_lifecycle.sql'];
 
 let pool: Pool;
 const created: string[] = [];

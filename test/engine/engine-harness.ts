@@ -19,6 +19,15 @@ export interface VenueFaults {
   orderNotFound?: boolean;
   /** placeStop answers rejected with this reason. */
   refuseStop?: string;
+  /** placeOrder leaves the order working (`pending`, nothing filled) until `release`. */
+  holdOrders?: boolean;
+  /** getOrder, getPositions and getAccount throw a non-retryable 401 (a key rotation). */
+  unauthorized?: boolean;
+}
+
+/** An order the venue holds: answered `pending` until released, then filled (in part or whole). */
+interface HeldOrder {
+  report: OrderReport;
 }
 
 export class EngineHarness {
@@ -29,6 +38,7 @@ export class EngineHarness {
   faults: VenueFaults = {};
   clock: number;
   private frame: Frame | null = null;
+  readonly held = new Map<string, HeldOrder>();
   private readonly stops = new Map<string, { level: number; side: 'long' | 'short'; quantity: number; symbol: string }>();
 
   constructor(config: Partial<SessionConfigInput> & Pick<SessionConfigInput, 'systems'>, startingBalance = 100_000) {
@@ -65,6 +75,27 @@ export class EngineHarness {
     return this.stops.has(positionRef);
   }
 
+  /**
+   * The venue settles a held order: `filled` of `quantity` (all when absent) at `price`; with `final`, a
+   * partial fill whose rest is cancelled (Alpaca reports it `filled` with less than the quantity).
+   */
+  release(clientOrderId: string, opts: { quantity?: number; price: number; final?: boolean }): void {
+    const h = this.held.get(clientOrderId)!;
+    const qty = opts.quantity ?? h.report.quantity;
+    const done = qty >= h.report.quantity || opts.final === true;
+    h.report = { ...h.report, status: done ? 'filled' : 'pending', filledQuantity: qty, fillPrice: opts.price, filledAt: this.clock };
+  }
+
+  /** Moves the clock by `ms` and fires every deadline due by then, in order. */
+  advance(ms: number): void {
+    const until = this.clock + ms;
+    for (let due = this.engine.nextDeadline(); due !== null && due <= until; due = this.engine.nextDeadline()) {
+      this.clock = Math.max(this.clock, due);
+      this.run(this.engine.fireDueTimers());
+    }
+    this.clock = until;
+  }
+
   kinds(): string[] {
     return this.effects.map((e) => e.kind);
   }
@@ -83,13 +114,20 @@ export class EngineHarness {
       case 'getInstrument':
         return { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
       case 'getAccount':
+        this.refuseWhenUnauthorized();
         return { account: 'unit', currency: 'USD', balance: 100_000 };
       case 'getPositions':
+        this.refuseWhenUnauthorized();
         return [];
       case 'placeOrder': {
         if (this.faults.placeOrder) throw Object.assign(new Error('activity failed'), { cause: this.faults.placeOrder });
         const o = e.request;
         if (o.intent === 'close' && o.positionRef) this.stops.delete(o.positionRef);
+        if (this.faults.holdOrders) {
+          const pending: OrderReport = { clientOrderId: o.clientOrderId, brokerOrderId: 'b', status: 'pending', symbol: o.symbol, side: o.side, quantity: o.quantity, filledQuantity: 0, fillPrice: 0, filledAt: null };
+          this.held.set(o.clientOrderId, { report: pending });
+          return pending;
+        }
         const report: OrderReport = { clientOrderId: o.clientOrderId, brokerOrderId: 'b', status: 'filled', symbol: o.symbol, side: o.side, quantity: o.quantity, filledQuantity: o.quantity, fillPrice: this.frame!.close, filledAt: this.clock };
         return report;
       }
@@ -99,6 +137,9 @@ export class EngineHarness {
         return stopReport(e.request, 'working');
       }
       case 'getOrder': {
+        this.refuseWhenUnauthorized();
+        const held = this.held.get(e.clientOrderId);
+        if (held) return held.report;
         const ref = e.clientOrderId.endsWith('-S') ? e.clientOrderId.slice(0, -2) : null;
         const stop = ref ? this.stops.get(ref) : undefined;
         if (!stop || !this.frame) return null;
@@ -109,5 +150,9 @@ export class EngineHarness {
         return report;
       }
     }
+  }
+
+  private refuseWhenUnauthorized(): void {
+    if (this.faults.unauthorized) throw Object.assign(new Error('activity failed'), { cause: { type: 'BrokerAuthError', message: '401 Unauthorized', nonRetryable: true } });
   }
 }
