@@ -5,12 +5,22 @@
 #   bash scripts/stack.sh status   one line per service; exit 0 only when all are up
 #   bash scripts/stack.sh down     stop the processes this script started (and only those)
 #
+#   STACK_TEMPORAL=server bash scripts/stack.sh up|status|down
+#                                  the same with Temporal's own server v1.32.2 (PostgreSQL persistence, UI
+#                                  v2.54.1) on ports of its own (127.0.0.1:7243, UI 8243, PostgreSQL 5442)
+#                                  instead of the dev server; built once from the Go module proxy (about
+#                                  8 minutes), config in deploy/temporal-server/, settings in .stack/env-server.
+#                                  Its `down` stops the server, its UI and PostgreSQL; MariaDB and FerretDB,
+#                                  shared with the dev mode, are left to `bash scripts/stack.sh down`.
+#
 # Everything lives under $ROOT/.stack/ (gitignored): bin/, data dirs, logs/<svc>.log, pids/<svc>.pid.
 # After `up`, `.stack/env` holds the connection settings (source it, or read the values below).
 #
 # Overridable by environment:
 #   TEMPORAL_ADDRESS (127.0.0.1:7233)  TEMPORAL_UI_PORT (gRPC port + 1000)
 #   MARIADB_PORT (3306)  FERRETDB_PORT (27017)  STACK_TIMEOUT (readiness timeout, s, 60)
+#   STACK_TEMPORAL (dev | server)  TEMPORAL_SERVER_ADDRESS (127.0.0.1:7243)  TEMPORAL_SERVER_UI_PORT (+1000)
+#   TEMPORAL_SERVER_METRICS_PORT (+1001)  POSTGRES_PORT (5442)
 # This is the same deployment shape as docker-compose.yml (docs/architecture.md, invariant 10),
 # with the Temporal dev server, MariaDB and FerretDB standing in for Temporal, MySQL and MongoDB.
 set -Eeuo pipefail
@@ -35,6 +45,7 @@ FERRETDB_PORT="${FERRETDB_PORT:-27017}"
 DB_USER=maotrade
 DB_PASS=maotrade
 TIMEOUT="${STACK_TIMEOUT:-60}"
+STACK_TEMPORAL="${STACK_TEMPORAL:-dev}"
 STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 
 MARIADB_DIR="$STACK/mariadb"
@@ -97,8 +108,9 @@ wait_until() {
   done
 }
 
+# stop_svc <svc> <pattern> [signal, TERM]
 stop_svc() {
-  local svc=$1 pattern=$2 f="$PIDS/$1.pid" p
+  local svc=$1 pattern=$2 f="$PIDS/$1.pid" p sig=${3:-TERM}
   if [[ ! -f $f ]]; then return 1; fi
   p=$(<"$f")
   if ! pid_alive "$svc" "$pattern"; then
@@ -106,7 +118,7 @@ stop_svc() {
     step "$svc: stale pid file removed (pid $p not running)"
     return 0
   fi
-  kill -TERM "$p" 2>/dev/null || true
+  kill -"$sig" "$p" 2>/dev/null || true
   local deadline=$((SECONDS + STOP_TIMEOUT))
   while pid_alive "$svc" "$pattern"; do
     if ((SECONDS >= deadline)); then
@@ -313,6 +325,255 @@ ferretdb_up() {
   ok ferretdb "mongodb://127.0.0.1:$FERRETDB_PORT"
 }
 
+# ================================================================ Temporal server (STACK_TEMPORAL=server)
+# Temporal's own server (not the dev server) with PostgreSQL persistence, on ports of its own, so that
+# it runs beside the dev stack: frontend $TS_ADDRESS (7243), UI $TS_UI_PORT (8243), PostgreSQL $PG_PORT.
+# Built once from the Go module proxy into .stack/temporal-server/bin and .stack/temporal-ui/bin; its
+# config is kept in deploy/temporal-server/. MariaDB and FerretDB are the same as in the dev mode.
+TS_VERSION=v1.32.2
+TS_GOTOOLCHAIN=go1.27.3
+UI_VERSION=v2.54.1
+TS_DIR="$STACK/temporal-server"
+TS_BIN="$TS_DIR/bin"
+UI_BIN="$STACK/temporal-ui/bin"
+TS_CONF="$ROOT/deploy/temporal-server"
+TS_ADDRESS="${TEMPORAL_SERVER_ADDRESS:-127.0.0.1:7243}"
+TS_HOST="${TS_ADDRESS%:*}"
+TS_PORT="${TS_ADDRESS##*:}"
+TS_UI_PORT="${TEMPORAL_SERVER_UI_PORT:-$((TS_PORT + 1000))}"
+TS_METRICS_PORT="${TEMPORAL_SERVER_METRICS_PORT:-$((TS_PORT + 1001))}"
+TS_NAMESPACE=default
+TS_RETENTION="${TEMPORAL_SERVER_RETENTION:-72h}"
+PG_PORT="${POSTGRES_PORT:-5442}"
+PG_DIR="$STACK/postgres"
+PG_DATA="$PG_DIR/data"
+PG_RUN="$PG_DIR/run"
+PG_ROLE=temporal
+PG_PASS=temporal
+
+# go_built <binary> <module> <version>: the binary exists and was built from that module version
+go_built() { [[ -x $1 ]] && go version -m "$1" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+$2[[:space:]]+$3([[:space:]]|\$)"; }
+
+# go_install_into <svc> <gobin> <what> <packages...>: go install with the toolchain the module needs
+go_install_into() {
+  local svc=$1 gobin=$2 what=$3 log="$LOGS/install-$1.log" t0=$SECONDS; shift 3
+  command -v go >/dev/null || fail "$svc" "Go is needed to build $what and is not installed"
+  step "building $what from the Go module proxy (first time only; several minutes; log .stack/logs/install-$svc.log)"
+  mkdir -p "$gobin"
+  # A module-less working directory; GOTOOLCHAIN makes the go command fetch the toolchain the module needs.
+  (cd "$STACK" && GOTOOLCHAIN=$TS_GOTOOLCHAIN GOBIN="$gobin" GOFLAGS=-buildvcs=false go install "$@") >"$log" 2>&1 \
+    || fail "$svc" "go install failed" "$log"
+  step "$what built in $((SECONDS - t0))s"
+}
+
+install_temporal_server() {
+  CUR_SVC=temporal-server
+  if ! go_built "$TS_BIN/server" go.temporal.io/server "$TS_VERSION" || ! go_built "$TS_BIN/sql" go.temporal.io/server "$TS_VERSION"; then
+    go_install_into temporal-server "$TS_BIN" "Temporal server $TS_VERSION and its SQL tool" \
+      "go.temporal.io/server/cmd/server@$TS_VERSION" "go.temporal.io/server/cmd/tools/sql@$TS_VERSION"
+  fi
+  CUR_SVC=temporal-ui
+  if ! go_built "$UI_BIN/server" github.com/temporalio/ui-server/v2 "$UI_VERSION"; then
+    go_install_into temporal-ui "$UI_BIN" "Temporal UI server $UI_VERSION" "github.com/temporalio/ui-server/v2/cmd/server@$UI_VERSION"
+  fi
+}
+
+# The schema files ship in the server's module (schema/postgresql/v12/{temporal,visibility}/versioned).
+ts_schema_dir() {
+  local dir
+  dir=$(cd "$STACK" && GOTOOLCHAIN=$TS_GOTOOLCHAIN GOFLAGS= go mod download -json "go.temporal.io/server@$TS_VERSION" 2>>"$LOGS/temporal-server-schema.log" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -n $dir && -d $dir/schema/postgresql/v12 ]] || return 1
+  echo "$dir/schema/postgresql/v12"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_bindir() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || return 1
+  [[ -n $d && -x $d/postgres && -x $d/initdb ]] || return 1
+  echo "$d"
+}
+# PostgreSQL refuses to run as root: as root, its processes run as the postgres user (made by the package).
+pg_as() { if [[ $(id -u) -eq 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
+pg_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -U postgres -d postgres "$@"; }
+pg_ready() { psql -X -h "$PG_RUN" -p "$PG_PORT" -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; }
+pg_role_ready() { PGPASSWORD=$PG_PASS psql -X -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" -d temporal -Atc 'select 1' >/dev/null 2>&1; }
+
+install_postgres() {
+  if pg_bindir >/dev/null && command -v psql >/dev/null; then return; fi
+  step "installing postgresql (apt)"
+  local log="$LOGS/install-postgres.log" policy=/usr/sbin/policy-rc.d made_policy=""
+  # Keep Debian's maintainer scripts from starting the system cluster on port 5432.
+  if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy" && made_policy=1; fi
+  local rc=0
+  { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$log" 2>&1 || rc=$?
+  [[ -n $made_policy ]] && as_root rm -f "$policy"
+  ((rc == 0)) || fail postgres "apt-get install postgresql failed (exit $rc)" "$log"
+  pg_bindir >/dev/null || fail postgres "postgresql installed but no /usr/lib/postgresql/*/bin/postgres" "$log"
+}
+
+postgres_up() {
+  CUR_SVC=postgres
+  install_postgres
+  local bin; bin=$(pg_bindir)
+  if ! pid_alive postgres "$PG_DATA"; then
+    tcp_open 127.0.0.1 "$PG_PORT" && fail postgres "port $PG_PORT is taken (set POSTGRES_PORT)"
+    mkdir -p "$PG_DIR" "$PG_RUN"
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$PG_DIR" "$PG_RUN"
+    chmod 0700 "$PG_RUN"
+    if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+      step "initialising PostgreSQL data directory"
+      rm -rf "$PG_DATA"
+      # Superuser only over the socket in a 0700 directory; TCP logins need a password.
+      pg_as "$bin/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust \
+        --auth-host=scram-sha-256 >"$LOGS/install-postgres-db.log" 2>&1 \
+        || fail postgres "initdb failed" "$LOGS/install-postgres-db.log"
+    fi
+    step "starting postgres"
+    # setpriv execs postgres, so the pid start_bg records is the postmaster's; the log file is opened
+    # by this shell before the process drops to the postgres user.
+    local as=()
+    [[ $(id -u) -eq 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+    start_bg postgres "${as[@]}" "$bin/postgres" -D "$PG_DATA" -c port="$PG_PORT" -c listen_addresses=127.0.0.1 \
+      -c unix_socket_directories="$PG_RUN" -c max_connections=200 -c synchronous_commit=off \
+      -c shared_buffers=128MB -c logging_collector=off
+  fi
+  wait_until postgres "$TIMEOUT" "$PG_DATA" "superuser login on $PG_RUN:$PG_PORT" pg_ready
+  # Our own instance: (re)assert the role and both databases; idempotent.
+  pg_psql >>"$LOGS/postgres.log" 2>&1 <<SQL || fail postgres "could not create role $PG_ROLE and its databases"
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN CREATE ROLE $PG_ROLE LOGIN; END IF;
+END \$\$;
+ALTER ROLE $PG_ROLE LOGIN PASSWORD '$PG_PASS';
+SELECT 'CREATE DATABASE temporal OWNER $PG_ROLE' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'temporal') \gexec
+SELECT 'CREATE DATABASE temporal_visibility OWNER $PG_ROLE' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'temporal_visibility') \gexec
+SQL
+  wait_until postgres "$TIMEOUT" "$PG_DATA" "login as $PG_ROLE on 127.0.0.1:$PG_PORT" pg_role_ready
+  ok postgres "127.0.0.1:$PG_PORT user $PG_ROLE/$PG_PASS (databases temporal, temporal_visibility)"
+}
+
+# ---------------------------------------------------------------- schemas
+ts_sql() { "$TS_BIN/sql" --plugin postgres12 --ep 127.0.0.1 --port "$PG_PORT" --user "$PG_ROLE" --password "$PG_PASS" "$@"; }
+# pg_schema_version <db>: the version the SQL tool recorded, empty before setup-schema
+pg_schema_version() {
+  PGPASSWORD=$PG_PASS psql -X -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" -d "$1" -Atc \
+    "select curr_version from schema_version where version_partition = 0 and db_name = '$1'" 2>/dev/null || true
+}
+
+temporal_schemas_up() {
+  CUR_SVC=temporal-server
+  local log="$LOGS/temporal-server-schema.log" dir db sub before after
+  dir=$(ts_schema_dir) || fail temporal-server "schema files of go.temporal.io/server@$TS_VERSION not found in the Go module cache" "$log"
+  for db in temporal temporal_visibility; do
+    sub=temporal; [[ $db == temporal_visibility ]] && sub=visibility
+    before=$(pg_schema_version "$db")
+    if [[ -z $before ]]; then
+      step "setting up the $sub schema in database $db"
+      ts_sql --db "$db" setup-schema -v 0.0 >>"$log" 2>&1 || fail temporal-server "setup-schema ($db) failed" "$log"
+    fi
+    # Applies only the versions the database does not have yet: a no-op when it is current.
+    ts_sql --db "$db" update-schema -d "$dir/$sub/versioned" >>"$log" 2>&1 || fail temporal-server "update-schema ($db) failed" "$log"
+    after=$(pg_schema_version "$db")
+    [[ -n $after ]] || fail temporal-server "no schema version recorded in $db after update-schema" "$log"
+    [[ $before == "$after" ]] || step "$db schema at version $after"
+  done
+}
+
+# ---------------------------------------------------------------- the server, its namespace and search attributes
+tsrv() { "$BIN/temporal" "$@" --address "$TS_ADDRESS" --command-timeout 5s; }
+ts_health() { [[ -x $BIN/temporal ]] && tsrv operator cluster health >/dev/null 2>&1; }
+# Registered (read from the database) ...
+ts_namespace_ready() { tsrv operator namespace describe --namespace "$TS_NAMESPACE" >/dev/null 2>&1; }
+# ... and known to the frontend's namespace cache (refreshed every few seconds), which every other call uses.
+ts_namespace_usable() { tsrv workflow list --namespace "$TS_NAMESPACE" --limit 1 >/dev/null 2>&1; }
+ts_sa_missing() {
+  local out a missing=()
+  out=$(tsrv operator search-attribute list --namespace "$TS_NAMESPACE" -o json 2>/dev/null) || { echo "${SEARCH_ATTRIBUTES[*]}"; return; }
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do grep -q "\"$a\"" <<<"$out" || missing+=("$a"); done
+  echo "${missing[*]}"
+}
+# Usable, not only registered: a visibility query on every attribute is accepted.
+ts_sa_usable() {
+  local a q=""
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do q+="${q:+ AND }$a = 'stack-sh-probe'"; done
+  tsrv workflow list --namespace "$TS_NAMESPACE" --query "$q" --limit 1 >/dev/null 2>&1
+}
+# Register what is missing, then check: retried by wait_until until usable.
+ts_sa_ensure() {
+  local sa
+  for sa in $(ts_sa_missing); do
+    # `|| true`: a concurrent stack.sh may register it first; the check decides.
+    tsrv operator search-attribute create --namespace "$TS_NAMESPACE" --name "$sa" --type Keyword >>"$LOGS/temporal-server.log" 2>&1 || true
+  done
+  ts_sa_usable
+}
+ui_ready() {
+  tcp_open 127.0.0.1 "$TS_UI_PORT" || return 1
+  if command -v curl >/dev/null; then curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$TS_UI_PORT/api/v1/settings"; fi
+}
+
+# Environment the config templates in deploy/temporal-server read.
+ts_env() {
+  printf '%s\n' "MAOTS_PORT=$TS_PORT" "MAOTS_METRICS_PORT=$TS_METRICS_PORT" "MAOTS_PG_PORT=$PG_PORT" \
+    "MAOTS_PG_USER=$PG_ROLE" "MAOTS_PG_PASSWORD=$PG_PASS" "MAOTS_DYNAMIC_CONFIG=$TS_CONF/dynamicconfig.yaml" \
+    "MAOTS_LOG_LEVEL=${TEMPORAL_SERVER_LOG_LEVEL:-warn}" "MAOTS_ADDRESS=$TS_ADDRESS" "MAOTS_UI_PORT=$TS_UI_PORT"
+}
+
+temporal_server_up() {
+  CUR_SVC=temporal-server
+  [[ $TS_HOST == 127.0.0.1 ]] || fail temporal-server "TEMPORAL_SERVER_ADDRESS must be on 127.0.0.1 (the config binds every service there), got $TS_ADDRESS"
+  [[ -f $TS_CONF/config.yaml ]] || fail temporal-server "missing $TS_CONF/config.yaml"
+  local own="$TS_BIN/server" port
+  if ! pid_alive temporal-server "$own"; then
+    for port in "$TS_PORT" $((TS_PORT + 1)) $((TS_PORT + 2)) $((TS_PORT + 3)) $((TS_PORT + 4)) \
+      $((TS_PORT - 300)) $((TS_PORT - 299)) $((TS_PORT - 298)) $((TS_PORT - 297)) "$TS_METRICS_PORT"; do
+      tcp_open 127.0.0.1 "$port" && fail temporal-server "port $port is taken (the server uses $TS_PORT..$((TS_PORT + 4)), $((TS_PORT - 300))..$((TS_PORT - 297)) and $TS_METRICS_PORT; set TEMPORAL_SERVER_ADDRESS)"
+    done
+    step "starting temporal-server"
+    local envs
+    mapfile -t envs < <(ts_env)
+    start_bg temporal-server env "${envs[@]}" "$TS_BIN/server" --config-file "$TS_CONF/config.yaml" --allow-no-auth start
+  fi
+  wait_until temporal-server "$TIMEOUT" "$own" "cluster health check on $TS_ADDRESS" ts_health
+  # A real server has no namespace until one is registered (the dev server makes `default` itself).
+  if ! ts_namespace_ready; then
+    step "registering namespace $TS_NAMESPACE (retention $TS_RETENTION)"
+    # `|| true`: a concurrent stack.sh may register it first; the readiness wait below decides.
+    tsrv operator namespace create --namespace "$TS_NAMESPACE" --retention "$TS_RETENTION" >>"$LOGS/temporal-server.log" 2>&1 || true
+  fi
+  wait_until temporal-server "$TIMEOUT" "$own" "namespace $TS_NAMESPACE" ts_namespace_ready
+  wait_until temporal-server "$TIMEOUT" "$own" "namespace $TS_NAMESPACE in the frontend's cache" ts_namespace_usable
+  local missing
+  missing=$(ts_sa_missing)
+  [[ -z $missing ]] || step "registering search attributes $missing (Keyword) in namespace $TS_NAMESPACE"
+  wait_until temporal-server "$TIMEOUT" "$own" "search attributes ${SEARCH_ATTRIBUTES[*]}" ts_sa_ensure
+  ok temporal-server "$TS_ADDRESS namespace $TS_NAMESPACE, search attributes ${SEARCH_ATTRIBUTES[*]} (metrics http://127.0.0.1:$TS_METRICS_PORT/metrics)"
+
+  CUR_SVC=temporal-ui
+  own="$UI_BIN/server"
+  if ! pid_alive temporal-ui "$own"; then
+    tcp_open 127.0.0.1 "$TS_UI_PORT" && fail temporal-ui "UI port $TS_UI_PORT is taken (set TEMPORAL_SERVER_UI_PORT)"
+    step "starting temporal-ui"
+    local envs
+    mapfile -t envs < <(ts_env)
+    start_bg temporal-ui env "${envs[@]}" "$UI_BIN/server" --root "$TS_CONF" --config ui --env stack start
+  fi
+  wait_until temporal-ui "$TIMEOUT" "$own" "HTTP on 127.0.0.1:$TS_UI_PORT" ui_ready
+  ok temporal-ui "http://127.0.0.1:$TS_UI_PORT (for $TS_ADDRESS)"
+}
+
+write_env_server() {
+  cat >"$STACK/env-server" <<EOF
+# Written by STACK_TEMPORAL=server scripts/stack.sh up. Source it: set -a; . .stack/env-server; set +a
+TEMPORAL_ADDRESS=$TS_ADDRESS
+TEMPORAL_NAMESPACE=$TS_NAMESPACE
+TEMPORAL_UI_URL=http://127.0.0.1:$TS_UI_PORT
+MYSQL_URL=mysql://$DB_USER:$DB_PASS@127.0.0.1:$MARIADB_PORT
+MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT/maologs
+EOF
+}
+
 write_env() {
   cat >"$STACK/env" <<EOF
 # Written by scripts/stack.sh up. Source it: set -a; . .stack/env; set +a
@@ -335,6 +596,79 @@ lock() {
 }
 
 # ================================================================ commands
+cmd_up_server() {
+  mkdir -p "$BIN" "$LOGS" "$PIDS"
+  local t0=$SECONDS
+  # The long first build holds a lock of its own, not the stack's: a dev-mode stack.sh is not kept waiting.
+  exec 8>"$STACK/.lock-build-server"
+  if command -v flock >/dev/null && ! flock -n 8; then
+    step "waiting for another stack.sh to finish building the Temporal server (lock .stack/.lock-build-server)"
+    flock -w 1800 8 || { say "✗ another stack.sh still holds .stack/.lock-build-server after 1800s"; exit 1; }
+  fi
+  install_temporal_server
+  exec 8>&-
+  lock
+  CUR_SVC=temporal-server
+  install_temporal
+  postgres_up
+  temporal_schemas_up
+  temporal_server_up
+  mariadb_up
+  ferretdb_up
+  write_env_server
+  say "${D}stack (Temporal server mode) up in $((SECONDS - t0))s · settings in .stack/env-server · logs in .stack/logs/${N}"
+}
+
+cmd_down_server() {
+  mkdir -p "$PIDS"
+  lock
+  local svc pattern sig
+  for svc in temporal-ui temporal-server postgres; do
+    sig=TERM
+    case $svc in
+      temporal-ui) pattern="$UI_BIN/server" ;;
+      temporal-server) pattern="$TS_BIN/server" ;;
+      # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
+      postgres) pattern="$PG_DATA" sig=INT ;;
+    esac
+    if stop_svc "$svc" "$pattern" "$sig"; then
+      down_line "$svc" "stopped"
+    else
+      step "$svc: no pid file, nothing of ours to stop"
+    fi
+  done
+  step "mariadb, ferretdb: shared with the dev mode, left running (bash scripts/stack.sh down stops them)"
+}
+
+mine() { pid_alive "$1" "$2" && echo "" || echo " (not started by stack.sh)"; }
+
+# MariaDB and FerretDB, the same in both modes; non-zero when one is down
+status_shared() {
+  local all=0
+  if mariadb_ready; then
+    ok mariadb "up   127.0.0.1:$MARIADB_PORT user $DB_USER/$DB_PASS$(mine mariadb "mariadbd\|mysqld")"
+  else down_line mariadb "down 127.0.0.1:$MARIADB_PORT"; all=1; fi
+  if ferretdb_ready; then
+    ok ferretdb "up   mongodb://127.0.0.1:$FERRETDB_PORT$(mine ferretdb "$BIN/ferretdb")"
+  else down_line ferretdb "down mongodb://127.0.0.1:$FERRETDB_PORT"; all=1; fi
+  return $all
+}
+
+cmd_status_server() {
+  local all=0
+  if ts_health && ts_namespace_ready; then
+    ok temporal-server "up   $TS_ADDRESS namespace $TS_NAMESPACE$(mine temporal-server "$TS_BIN/server")"
+  else down_line temporal-server "down $TS_ADDRESS"; all=1; fi
+  if ui_ready; then
+    ok temporal-ui "up   http://127.0.0.1:$TS_UI_PORT$(mine temporal-ui "$UI_BIN/server")"
+  else down_line temporal-ui "down http://127.0.0.1:$TS_UI_PORT"; all=1; fi
+  if pg_role_ready; then
+    ok postgres "up   127.0.0.1:$PG_PORT user $PG_ROLE/$PG_PASS$(mine postgres "$PG_DATA")"
+  else down_line postgres "down 127.0.0.1:$PG_PORT"; all=1; fi
+  status_shared || all=1
+  return $all
+}
+
 cmd_up() {
   mkdir -p "$BIN" "$LOGS" "$PIDS"
   lock
@@ -366,18 +700,25 @@ cmd_down() {
 
 cmd_status() {
   local all=0
-  mine() { pid_alive "$1" "$2" && echo "" || echo " (not started by stack.sh)"; }
   if temporal_health; then
     ok temporal "up   $TEMPORAL_ADDRESS (UI http://$T_HOST:$TEMPORAL_UI_PORT)$(mine temporal "$BIN/temporal")"
   else down_line temporal "down $TEMPORAL_ADDRESS"; all=1; fi
-  if mariadb_ready; then
-    ok mariadb "up   127.0.0.1:$MARIADB_PORT user $DB_USER/$DB_PASS$(mine mariadb "mariadbd\|mysqld")"
-  else down_line mariadb "down 127.0.0.1:$MARIADB_PORT"; all=1; fi
-  if ferretdb_ready; then
-    ok ferretdb "up   mongodb://127.0.0.1:$FERRETDB_PORT$(mine ferretdb "$BIN/ferretdb")"
-  else down_line ferretdb "down mongodb://127.0.0.1:$FERRETDB_PORT"; all=1; fi
+  status_shared || all=1
   return $all
 }
+
+case "$STACK_TEMPORAL" in
+  dev) ;;
+  server)
+    case "${1:-}" in
+      up) cmd_up_server ;;
+      down) cmd_down_server ;;
+      status) trap - ERR; cmd_status_server || exit 1 ;;
+      *) say "usage: STACK_TEMPORAL=server $0 up|down|status"; exit 2 ;;
+    esac
+    exit 0 ;;
+  *) say "STACK_TEMPORAL must be dev or server, got '$STACK_TEMPORAL'"; exit 2 ;;
+esac
 
 case "${1:-}" in
   up) cmd_up ;;
