@@ -1,4 +1,5 @@
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import type { z } from 'zod';
 import {
   stopReport,
   unfilledReport,
@@ -13,6 +14,11 @@ import {
   type StopReport,
   type StopRequest,
 } from '../brokers/adapter';
+import { IgConfigSchema, igCallBudgets } from '../brokers/ig';
+import { AlpacaConfigSchema, alpacaCallBudgets } from '../brokers/alpaca';
+import { paperCallBudgets } from '../brokers/paper/timeouts';
+import { withProgress } from '../brokers/progress';
+import { activityTimeouts, reportsCallBudgets, type BrokerCallTimeouts, type CallBudgets } from '../brokers/timeouts';
 import type { Frame } from '../market/frame';
 import { withFailureMapping } from './failures';
 
@@ -30,18 +36,69 @@ function dryRunReport(order: OrderRequest): OrderReport {
   return unfilledReport(order, 'dry-run', DRY_RUN);
 }
 
+/** Some fields' defaults of a venue's config schema (what an adapter built with no overrides uses). */
+function schemaDefaults<S extends z.ZodRawShape, K extends keyof S & string>(shape: S, keys: readonly K[]): { [P in K]: z.output<S[P]> } {
+  return Object.fromEntries(keys.map((k) => [k, shape[k]!.parse(undefined)])) as { [P in K]: z.output<S[P]> };
+}
+
+/**
+ * The call budgets of this worker's adapter: its own (IG, Alpaca, and a CircuitBreakingAdapter over one,
+ * from the config they run with), else those of its venue's default config by name (the paper venue, whose
+ * calls do not depend on its config, and wrappers in tests), else null.
+ */
+export function callBudgetsOf(adapter: BrokerAdapter): CallBudgets | null {
+  if (reportsCallBudgets(adapter)) return adapter.callBudgets();
+  switch (adapter.name) {
+    case 'paper':
+      return paperCallBudgets();
+    case 'ig':
+      return igCallBudgets(schemaDefaults(IgConfigSchema.shape, ['httpTimeoutMs', 'confirmWindowMs', 'confirmPollIntervalMs', 'activityMaxPages']));
+    case 'alpaca':
+      return alpacaCallBudgets(schemaDefaults(AlpacaConfigSchema.shape, ['httpTimeoutMs', 'orderFillWaitMs', 'orderPollIntervalMs', 'positionHistoryPages']));
+    default:
+      return null;
+  }
+}
+
+/**
+ * Runs one adapter call as a heartbeating activity: a beat when it starts, and every progress beat the
+ * adapter makes (brokers/progress.ts: each HTTP exchange, each confirm or fill poll) becomes a heartbeat of
+ * this activity, so the heartbeat timeout the session sets (brokers/timeouts.ts) notices a dead worker.
+ */
+function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn(); // called directly, outside an activity (a bench, a script): nothing to heartbeat to
+  }
+  const heartbeat = () => ctx.heartbeat();
+  heartbeat();
+  return withProgress(heartbeat, fn);
+}
+
 /**
  * Broker activities are thin: they call the adapter, which owns idempotency (invariant 1) and error
  * mapping. They run on the `broker-<name>` task queue, served by that broker's worker.
  */
 export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }: BrokerActivityDeps) {
+  const budgets = callBudgetsOf(adapter);
+  const timeouts = budgets ? activityTimeouts(budgets) : null;
   return withFailureMapping({
+    /**
+     * The activity options of every session call on this broker (brokers/timeouts.ts), from the worst cases
+     * of the adapter as this worker configured it. The session asks once per run (workflows/effects.ts);
+     * null when the adapter has no budgets (the session keeps its fallback options).
+     */
+    async brokerCallTimeouts(): Promise<BrokerCallTimeouts | null> {
+      return timeouts;
+    },
     async placeOrder(order: OrderRequest): Promise<OrderReport> {
       if (!tradingEnabled) {
         log.warn('order not sent: trading disabled on this broker worker', { clientOrderId: order.clientOrderId, account: order.account });
         return dryRunReport(order);
       }
-      const report = await adapter.placeOrder(order);
+      const report = await heartbeating(() => adapter.placeOrder(order));
       log.info('order placed', {
         account: order.account,
         clientOrderId: order.clientOrderId,
@@ -53,24 +110,24 @@ export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }:
       return report;
     },
     async getOrder(account: string, clientOrderId: string): Promise<OrderReport | null> {
-      return adapter.getOrder(account, clientOrderId);
+      return heartbeating(() => adapter.getOrder(account, clientOrderId));
     },
     async getPositions(account: string): Promise<BrokerPosition[]> {
-      return adapter.getPositions(account);
+      return heartbeating(() => adapter.getPositions(account));
     },
     async getAccount(account: string): Promise<AccountSnapshot> {
-      return adapter.getAccount(account);
+      return heartbeating(() => adapter.getAccount(account));
     },
     /** Closed frames of one stream from the broker's price history (the feeder's source). */
     async getCandles(request: CandleRequest): Promise<Frame[]> {
-      return adapter.getCandles(request);
+      return heartbeating(() => adapter.getCandles(request));
     },
     async getLatestPrice(symbol: string): Promise<Quote> {
-      return adapter.getLatestPrice(symbol);
+      return heartbeating(() => adapter.getLatestPrice(symbol));
     },
     /** Read-only, so it reaches the broker even in dry run (the risk checks need it either way). */
     async getInstrument(symbol: string): Promise<Instrument> {
-      return adapter.getInstrument(symbol);
+      return heartbeating(() => adapter.getInstrument(symbol));
     },
     /**
      * The protective stop of a filled entry. In dry run nothing is sent: the answer is `rejected` with a
@@ -82,7 +139,7 @@ export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }:
         log.warn('stop not sent: trading disabled on this broker worker', { positionRef: req.positionRef, account: req.account });
         return stopReport(req, 'rejected', `${DRY_RUN}: stop not sent`);
       }
-      const report = await adapter.placeStop(req);
+      const report = await heartbeating(() => adapter.placeStop(req));
       log.info('protective stop', {
         account: req.account,
         positionRef: req.positionRef,

@@ -5,6 +5,7 @@ import type { OrderReport, StopReport } from '../trading/order-report';
 import type { OrderRequest, StopRequest } from '../trading/order-request';
 import type { Frame } from '../market/frame';
 import { BrokerCircuitOpenError, BrokerError } from './errors';
+import { reportsCallBudgets, type CallBudgets } from './timeouts';
 
 export interface BreakerOptions {
   /** Consecutive infrastructure failures that open the circuit. */
@@ -51,6 +52,8 @@ export class CircuitBreakingAdapter implements BrokerAdapter {
   readonly name: string;
   readonly capabilities: BrokerAdapter['capabilities'];
   private readonly breaker: CircuitBreakerPolicy;
+  /** The wrapped adapter's call budgets (brokers/timeouts.ts), when it reports them: the breaker adds no wait. */
+  readonly callBudgets?: () => CallBudgets;
 
   constructor(
     private readonly inner: BrokerAdapter,
@@ -59,6 +62,7 @@ export class CircuitBreakingAdapter implements BrokerAdapter {
   ) {
     this.name = inner.name;
     this.capabilities = inner.capabilities;
+    if (reportsCallBudgets(inner)) this.callBudgets = () => inner.callBudgets();
     this.breaker = circuitBreaker(handleWhen(isBrokerHealthFailure), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.consecutiveFailures),

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { BrokerUnavailableError } from '../errors';
+import { beat } from '../progress';
 import type { AlpacaConfig } from './config';
 import { AlpacaMalformedResponseError, alpacaErrorFor, BROKER, type AlpacaErrorBody } from './errors';
 import { parseResponse } from './parsing';
@@ -15,6 +16,8 @@ export type AlpacaHttpConfig = Pick<
 export interface AlpacaHttpClientOptions {
   /** Clock for X-RateLimit-Reset; default Date.now. */
   now?: () => number;
+  /** Called before every HTTP exchange (a progress beat, brokers/progress.ts). Default `beat`. */
+  heartbeat?: () => void;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -39,12 +42,14 @@ export class AlpacaHttpClient {
   readonly #auth: Readonly<Record<string, string>>;
   readonly #cfg: Omit<AlpacaHttpConfig, 'keyId' | 'secretKey'>;
   readonly #now: () => number;
+  readonly #heartbeat: () => void;
 
   constructor(config: AlpacaHttpConfig, options: AlpacaHttpClientOptions = {}) {
     const { keyId, secretKey, ...rest } = config;
     this.#auth = Object.freeze({ 'APCA-API-KEY-ID': keyId, 'APCA-API-SECRET-KEY': secretKey });
     this.#cfg = Object.freeze(rest);
     this.#now = options.now ?? Date.now;
+    this.#heartbeat = options.heartbeat ?? beat;
   }
 
   /** Keeps the keys out of any accidental `JSON.stringify` / logger call on the client. */
@@ -74,6 +79,7 @@ export class AlpacaHttpClient {
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const endpoint = `${method} ${path}`;
+    this.#heartbeat();
 
     const headers: Record<string, string> = { Accept: 'application/json', ...this.#auth };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';

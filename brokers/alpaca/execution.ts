@@ -45,6 +45,8 @@ export type ExecutionConfig = Pick<
 export interface ExecutionClock {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** A progress beat on every fill/cancel poll iteration (brokers/progress.ts); default none. */
+  heartbeat?: () => void;
 }
 
 interface SubmitBody {
@@ -204,11 +206,15 @@ export class AlpacaExecutionClient {
     }
   }
 
-  /** Polls an order until Alpaca settles it (filled, canceled, rejected, ...) or `orderFillWaitMs` passes. */
+  /**
+   * Polls an order until Alpaca settles it (filled, canceled, rejected, ...) or `orderFillWaitMs` passes; beats on
+   * every iteration. At most F + T long (timeouts.ts).
+   */
   private async awaitSettled(order: AlpacaOrder): Promise<AlpacaOrder> {
     let o = order;
     const deadline = this.clock.now() + this.config.orderFillWaitMs;
     while (!isTerminal(o)) {
+      this.clock.heartbeat?.();
       const left = deadline - this.clock.now();
       if (left <= 0) break;
       await this.clock.sleep(Math.min(this.config.orderPollIntervalMs, left));

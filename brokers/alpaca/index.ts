@@ -3,6 +3,8 @@ import type { Instrument } from '../../trading/instrument';
 import type { OrderReport, StopReport } from '../../trading/order-report';
 import { OrderRequestSchema, type OrderRequest, type StopRequest } from '../../trading/order-request';
 import { InvalidOrderError } from '../errors';
+import { beat } from '../progress';
+import type { CallBudgets, ReportsCallBudgets } from '../timeouts';
 import type { Frame } from '../../market/frame';
 import { AlpacaHttpClient } from './client';
 import { parseAlpacaConfig, type AlpacaConfig, type AlpacaConfigInput } from './config';
@@ -13,6 +15,7 @@ import { AlpacaAccountSchema, AlpacaOrderListSchema, AlpacaPositionListSchema, t
 import { openLots, workingStops } from './positions';
 import { alpacaInstrument } from './instruments';
 import { AlpacaStopClient } from './stops';
+import { alpacaCallBudgets } from './timeouts';
 
 /** Orders per page of `GET /v2/orders` (Alpaca's maximum). */
 const ORDERS_PAGE_LIMIT = 500;
@@ -22,6 +25,11 @@ export interface AlpacaAdapterOptions {
   now?: () => number;
   /** How the fill poll waits. Default a timer. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Progress beats: before every HTTP exchange and on every fill/cancel poll iteration. Default `beat`
+   * (brokers/progress.ts), which reaches the broker activity's heartbeat when there is one.
+   */
+  heartbeat?: () => void;
 }
 
 /**
@@ -33,7 +41,7 @@ export interface AlpacaAdapterOptions {
  * by client_order_id, positions split per entry (see positions.ts), closed validated bars, latest quotes.
  * Does not support: limit / bracket / OTO orders, notional orders, crypto or options symbols, streaming updates.
  */
-export class AlpacaBrokerAdapter implements BrokerAdapter {
+export class AlpacaBrokerAdapter implements BrokerAdapter, ReportsCallBudgets {
   readonly name = BROKER;
   readonly capabilities: BrokerCapabilities = Object.freeze({ supportsStopOrders: true, supportsClientOrderId: true });
   /** The parsed config without the credentials (those live only inside the HTTP client). */
@@ -50,9 +58,10 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
     this.config = Object.freeze(rest);
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    this.http = new AlpacaHttpClient(parsed, { now });
+    const heartbeat = options.heartbeat ?? beat;
+    this.http = new AlpacaHttpClient(parsed, { now, heartbeat });
     // Only the HTTP client ever holds the credentials.
-    this.execution = new AlpacaExecutionClient(this.http, this.config, { now, sleep });
+    this.execution = new AlpacaExecutionClient(this.http, this.config, { now, sleep, heartbeat });
     this.data = new AlpacaDataClient(this.http, this.config, now);
     const execution = this.execution;
     this.stops = new AlpacaStopClient({
@@ -62,6 +71,11 @@ export class AlpacaBrokerAdapter implements BrokerAdapter {
       submit: (id, body) => execution.submit(id, body),
       quote: (symbol) => this.data.getLatestQuote(symbol),
     });
+  }
+
+  /** The worst case of every session call under this adapter's config (timeouts.ts). */
+  callBudgets(): CallBudgets {
+    return alpacaCallBudgets(this.config);
   }
 
   /** `GET /v2/account`: balance is Alpaca's equity (cash plus the market value of open positions). */
@@ -174,4 +188,5 @@ export { AlpacaConfigSchema, alpacaConfigFromEnv, parseAlpacaConfig, type Alpaca
 export { AlpacaHttpClient } from './client';
 export { AlpacaDataClient, ALPACA_TIMEFRAMES } from './data';
 export { AlpacaExecutionClient } from './execution';
+export { alpacaCallBudgets, ALPACA_ASSUMED_SYMBOLS_HELD, type AlpacaTimingConfig } from './timeouts';
 export { AlpacaMalformedResponseError, alpacaErrorFor } from './errors';

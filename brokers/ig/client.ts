@@ -1,4 +1,5 @@
 import { BrokerUnavailableError } from '../errors';
+import { beat } from '../progress';
 import type { IgConfig } from './config';
 import { BROKER, igError, IgMalformedResponseError, IgSessionExpiredError } from './errors';
 import {
@@ -52,6 +53,8 @@ export interface IgHttpClientDeps {
   now?: () => number;
   logger?: IgLogger;
   fetch?: typeof fetch;
+  /** Called before every HTTP exchange (a progress beat, brokers/progress.ts). Default `beat`. */
+  heartbeat?: () => void;
 }
 
 interface RawResponse {
@@ -73,6 +76,7 @@ export class IgHttpClient {
   private readonly now: () => number;
   private readonly logger: IgLogger;
   private readonly fetchFn: typeof fetch;
+  private readonly heartbeat: () => void;
   /** Logins and refreshes done (for tests and metrics). */
   readonly stats = { logins: 0, refreshes: 0 };
 
@@ -83,6 +87,7 @@ export class IgHttpClient {
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger ?? SILENT_LOGGER;
     this.fetchFn = deps.fetch ?? fetch;
+    this.heartbeat = deps.heartbeat ?? beat;
   }
 
   /** Sends one authenticated request; on a refused session token, renews the session and retries it once. */
@@ -207,6 +212,7 @@ export class IgHttpClient {
   /** One HTTP exchange. Timeouts and network failures become BrokerUnavailableError; nothing here is retried. */
   private async raw(method: string, pathAndQuery: string, version: number, extra: Record<string, string>, body: unknown): Promise<RawResponse> {
     const request = `${method}${extra._method ? `(${extra._method})` : ''} ${pathAndQuery.split('?')[0]}`;
+    this.heartbeat();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.config.httpTimeoutMs);
     try {

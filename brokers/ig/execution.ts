@@ -37,6 +37,8 @@ export interface IgExecutionDeps {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   logger: IgLogger;
+  /** A progress beat on every confirm-poll iteration (brokers/progress.ts). */
+  heartbeat: () => void;
 }
 
 /** The broker refused the request before acting on it: nothing was dealt, the journal entry can go. */
@@ -224,12 +226,13 @@ export class IgExecutionClient {
   /**
    * GET /confirms/{ref} every `confirmPollIntervalMs` for `confirmWindowMs` (IG confirms a deal shortly
    * after the submit answers). Transient failures inside the window are polled through. Also used by the
-   * stop amendments (stops.ts).
+   * stop amendments (stops.ts). Beats on every iteration; at most W + T long (timeouts.ts).
    */
   async pollConfirm(ref: string): Promise<IgConfirm | null> {
     const { config, now, sleep } = this.d;
     const deadline = now() + config.confirmWindowMs;
     for (;;) {
+      this.d.heartbeat();
       try {
         const c = await this.d.lookups.confirm(ref);
         if (c) return c;

@@ -3,6 +3,8 @@ import type { Instrument } from '../../trading/instrument';
 import type { OrderReport, StopReport } from '../../trading/order-report';
 import type { OrderRequest, StopRequest } from '../../trading/order-request';
 import { BrokerUnavailableError } from '../errors';
+import { beat } from '../progress';
+import type { CallBudgets, ReportsCallBudgets } from '../timeouts';
 import type { Frame } from '../../market/frame';
 import { IgHttpClient, SILENT_LOGGER, type IgLogger } from './client';
 import { parseIgConfig, type IgConfig, type IgConfigInput } from './config';
@@ -12,6 +14,7 @@ import { IgExecutionClient } from './execution';
 import type { SubmissionJournal } from './journal';
 import { IgLookups } from './lookup';
 import { IgStopClient } from './stops';
+import { igCallBudgets } from './timeouts';
 import { IgAccountsBodySchema, parseIg, positionToBroker } from './parsing';
 
 /*
@@ -48,6 +51,11 @@ export interface IgAdapterDeps {
   /** Waits between confirmation polls. */
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /**
+   * Progress beats: before every HTTP exchange and on every confirm-poll iteration. Default `beat`
+   * (brokers/progress.ts), which reaches the broker activity's heartbeat when there is one.
+   */
+  heartbeat?: () => void;
 }
 
 /**
@@ -56,7 +64,7 @@ export interface IgAdapterDeps {
  * One adapter acts on one IG account (`accountId`); `account` arguments name the MAOTrade account,
  * which keys the submission journal.
  */
-export class IgBrokerAdapter implements BrokerAdapter {
+export class IgBrokerAdapter implements BrokerAdapter, ReportsCallBudgets {
   readonly name = BROKER;
   /**
    * Stops are attached to the position (IG `stopLevel`, non-guaranteed). The client order id is kept as
@@ -75,7 +83,8 @@ export class IgBrokerAdapter implements BrokerAdapter {
     this.config = parseIgConfig(config);
     const now = deps.now ?? Date.now;
     const logger = deps.logger ?? SILENT_LOGGER;
-    this.client = new IgHttpClient(this.config, { now, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    const heartbeat = deps.heartbeat ?? beat;
+    this.client = new IgHttpClient(this.config, { now, logger, heartbeat, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
     this.data = new IgDataClient(this.client, now, () => this.accountCurrency());
     this.lookups = new IgLookups(this.client, this.config, now);
     this.execution = new IgExecutionClient({
@@ -87,8 +96,14 @@ export class IgBrokerAdapter implements BrokerAdapter {
       now,
       sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       logger,
+      heartbeat,
     });
     this.stops = new IgStopClient({ client: this.client, lookups: this.lookups, execution: this.execution, logger });
+  }
+
+  /** The worst case of every session call under this adapter's config (timeouts.ts). */
+  callBudgets(): CallBudgets {
+    return igCallBudgets(this.config);
   }
 
   async getAccount(account: string): Promise<AccountSnapshot> {
@@ -142,5 +157,6 @@ export class IgBrokerAdapter implements BrokerAdapter {
 
 export { IgConfigSchema, igConfigFromEnv, parseIgConfig, IgConfigError, IG_ENV_VARS, type IgConfig, type IgConfigInput } from './config';
 export { IgHttpClient, type IgLogger } from './client';
+export { igCallBudgets, type IgTimingConfig } from './timeouts';
 export { IgMalformedResponseError, igError, IG_RATE_LIMIT_CODES, IG_TOKEN_CODES, IG_AUTH_CODES } from './errors';
 export { InMemorySubmissionJournal, MysqlSubmissionJournal, type SubmissionJournal, type SubmissionRecord, type SubmissionKey } from './journal';
