@@ -1,0 +1,109 @@
+/**
+ * The order lifecycle on the real Temporal server against the Alpaca fake (issue 11): an entry the venue
+ * keeps working is tracked and settled by the session's timer with no second entry; a close queued while
+ * the venue holds orders is one order however often it is asked for; a 401 window during a stop check
+ * degrades the session (status, search attribute) and it recovers by itself.
+ */
+import type { Client, Connection } from '@temporalio/client';
+import type { Frame } from '../../market/frame';
+import { closePositionUpdate, positionsQuery, statusQuery, tradesQuery } from '../../workflows/definitions';
+import { uniqueAccount } from '../support/env';
+import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
+import { alpacaVenue } from '../support/venues';
+
+jest.setTimeout(180_000);
+
+let client: Client;
+let connection: Connection;
+beforeAll(async () => ({ client, connection } = await temporalClient()));
+afterAll(async () => connection?.close());
+
+/** Closed 1m frames ending before now: ma-crossover(1, 2) goes short on the 3rd. */
+function frames(symbol: string, closes: number[]): Frame[] {
+  const t0 = Math.floor(Date.now() / 60_000) * 60_000 - (closes.length + 1) * 60_000;
+  return closes.map((c, i) => ({ symbol, timeframe: '1m', start: t0 + i * 60_000, open: c, high: c + 0.5, low: c - 0.5, close: c, volume: 0 }));
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined as T);
+    if (v !== undefined && ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const MA = (symbol: string) => ({ id: 'ma', system: 'ma-crossover', symbol, timeframe: '1m' as const, params: { fastPeriod: 1, slowPeriod: 2, stopDistancePct: 5, quantity: 1 } });
+
+test('a working entry is tracked and settled by the timer, with no second entry; a held close is one order however often it is asked for', async () => {
+  const venue = await alpacaVenue();
+  const fake = venue.fakeAlpaca!;
+  const workers = await startInProcessWorkers({ brokers: { alpaca: venue.adapter } });
+  const account = uniqueAccount('lcyc');
+  try {
+    await venue.setPrice(100);
+    const handle = await startSession(client, { account, broker: 'alpaca', tradingEnabled: true, systems: [MA(venue.symbol)] }, workers.taskQueue);
+    fake.setScenario({ fills: 'hold' });
+    // 100, 101, 100: short entry on the 3rd frame; 99 again: still short (no new decision to enter).
+    await feedPaced(workers.pool, handle, frames(venue.symbol, [100, 101, 100, 99]));
+    const tracked = await handle.query(statusQuery);
+    expect(tracked.ordersInFlight).toEqual([expect.objectContaining({ intent: 'open', state: 'accepted' })]);
+    expect(await handle.query(positionsQuery)).toEqual([]);
+    expect(await venue.submissions(account)).toBe(1);
+
+    fake.releaseFills();
+    const positions = await until(() => handle.query(positionsQuery), (p) => p.length === 1);
+    expect(positions[0]).toMatchObject({ side: 'short', quantity: 1 });
+    expect((await handle.query(statusQuery)).ordersInFlight).toEqual([]);
+    expect(await venue.submissions(account)).toBe(1);
+
+    // The venue holds orders again (after hours): three close requests, one order.
+    fake.setScenario({ fills: 'hold' });
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    expect(await venue.submissions(account)).toBe(2);
+    fake.releaseFills();
+    const trades = await until(() => handle.query(tradesQuery), (t) => t.length === 1);
+    expect(trades[0]).toMatchObject({ exitReason: 'manual', quantity: 1 });
+    expect(await handle.query(positionsQuery)).toEqual([]);
+    expect(fake.positions()).toEqual([]);
+    expect(await venue.submissions(account)).toBe(2);
+    await handle.terminate('test done');
+  } finally {
+    await workers.stop();
+    await venue.stop();
+  }
+});
+
+test('a 401 window during reconciliation degrades the session instead of failing it, and it recovers by itself', async () => {
+  const venue = await alpacaVenue();
+  const fake = venue.fakeAlpaca!;
+  const workers = await startInProcessWorkers({ brokers: { alpaca: venue.adapter } });
+  const account = uniqueAccount('ldeg');
+  try {
+    await venue.setPrice(100);
+    const handle = await startSession(client, { account, broker: 'alpaca', tradingEnabled: true, systems: [MA(venue.symbol)] }, workers.taskQueue);
+    await feedPaced(workers.pool, handle, frames(venue.symbol, [100, 101, 100]));
+    expect(await handle.query(positionsQuery)).toHaveLength(1);
+    fake.unauthorizedFor(20_000);
+    const { reconcileUpdate } = await import('../../workflows/definitions');
+    const report = await handle.executeUpdate(reconcileUpdate, { args: [{ by: 'test' }] });
+    expect(report.reason).toMatch(/failed, session degraded/);
+    const degraded = await handle.query(statusQuery);
+    expect(degraded.status).toBe('degraded');
+    expect(degraded.degraded?.reason).toMatch(/401|unauthori/i);
+    const described = await handle.describe();
+    expect(described.status.name).toBe('RUNNING');
+    expect(described.searchAttributes.MaoStatus).toEqual(['degraded']);
+    // The retry is 30 s after, when the 401 window has passed.
+    const recovered = await until(() => handle.query(statusQuery), (s) => s.status === 'running', 90_000);
+    expect(recovered.degraded).toBeNull();
+    expect(await handle.query(positionsQuery)).toHaveLength(1);
+    await handle.terminate('test done');
+  } finally {
+    await workers.stop();
+    await venue.stop();
+  }
+});
