@@ -160,6 +160,12 @@ export async function judgeSession(
     statuses.push('CRITICAL');
     problems.push(`${view.unknownOrders} order(s) in unknown state`);
   }
+  // A broker read that needs a person (401, an unlisted 4xx): the session runs on and retries by itself.
+  if (view.degraded) {
+    const d = view.degraded;
+    statuses.push('CRITICAL');
+    problems.push(`degraded since ${new Date(d.since).toISOString()}: ${d.reason} (retry ${d.retries + 1} at ${new Date(d.retryAt).toISOString()})`);
+  }
   const status = worst(...statuses);
   const base = `session ${account} (${view.broker}) ${view.status}`;
   const message = problems.length ? `${base}: ${problems.join(', ')}` : `${base}, ${frameText}, ${view.counters.ordersPlaced} orders placed`;
@@ -171,6 +177,8 @@ export async function judgeSession(
     { label: 'trading_state', value: TRADING_STATE_LEVEL[tradingState], warning: '0', critical: '1', min: 0, max: 2 },
     { label: 'unknown_orders', value: view.unknownOrders, critical: '0', min: 0 },
     { label: 'drifts', value: drifts, critical: '0', min: 0 },
+    { label: 'degraded', value: view.degraded ? 1 : 0, critical: '0', min: 0, max: 1 },
+    { label: 'orders_in_flight', value: view.ordersInFlight?.length ?? 0, min: 0 },
     { label: 'frames_processed', value: view.counters.framesProcessed, uom: 'c', min: 0 },
     { label: 'orders_placed', value: view.counters.ordersPlaced, uom: 'c', min: 0 },
   ];

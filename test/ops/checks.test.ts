@@ -297,6 +297,13 @@ describe('session judgement (drift, unknown orders)', () => {
     expect(r.status).toBe('CRITICAL');
     expect(r.message).toContain('last reconciliation found 2 drift(s)');
   });
+  test('degraded (a broker read needs a person): CRITICAL with since, reason and the next retry', async () => {
+    const since = Date.UTC(2026, 11, 4, 15, 0);
+    const r = await judgeSession('acc', view({ status: 'degraded', degraded: { since, reason: 'reconciliation: BrokerAuthError 401', retryAt: since + 60_000, retries: 1 } }), Date.now(), never, t, t);
+    expect(r.status).toBe('CRITICAL');
+    expect(r.message).toBe('session acc (paper) degraded: degraded since 2026-12-04T15:00:00.000Z: reconciliation: BrokerAuthError 401 (retry 2 at 2026-12-04T15:01:00.000Z)');
+    expect(r.perfdata).toContainEqual(expect.objectContaining({ label: 'degraded', value: 1 }));
+  });
   test('unknown orders: CRITICAL', async () => {
     const r = await judgeSession('acc', view({ unknownOrders: 1 }), Date.now(), never, t, t);
     expect(r.status).toBe('CRITICAL');
