@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createStoreActivities } from '../activities/store-activities';
 import { createBrokerActivities } from '../activities/broker-activities';
 import { PaperBrokerAdapter } from '../brokers/paper';
@@ -23,6 +23,34 @@ import { ensureWorkflowBundle } from '../workers/workflow-bundle';
 import { STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT } from '../workers/session-worker-options';
 import { instrumentBrokerActivities, instrumentSessionActivities } from '../ops/metrics';
 import { timeframeMs, type Timeframe } from '../market/timeframe';
+
+/**
+ * Session-worker tuning under test (`bench:scale --tune`), from BENCH_TUNE (`key=value,...`); unset =
+ * the production session worker's options. Keys: wftSlots (maxConcurrentWorkflowTaskExecutions),
+ * cache (maxCachedWorkflows), wftPollers (a number, or `auto` for the SDK's autoscaling pollers),
+ * stickyRatio (nonStickyToStickyPollRatio), atSlots (maxConcurrentActivityTaskExecutions),
+ * reuseV8 (reuseV8Context true|false), threads (workflowThreadPoolSize, only with reuseV8=false).
+ */
+function benchTuning(spec: string | undefined): Partial<WorkerOptions> {
+  const o: Partial<WorkerOptions> = {};
+  for (const part of (spec ?? '').split(',').filter(Boolean)) {
+    const [k, v = ''] = part.split('=');
+    const n = Number(v);
+    if (!['wftSlots', 'cache', 'wftPollers', 'stickyRatio', 'atSlots', 'reuseV8', 'threads'].includes(k)) {
+      throw new Error(`BENCH_TUNE: unknown key ${JSON.stringify(k)} in ${JSON.stringify(spec)}`);
+    }
+    const numeric = k !== 'reuseV8' && !(k === 'wftPollers' && v === 'auto');
+    if (numeric && !(Number.isFinite(n) && v !== '')) throw new Error(`BENCH_TUNE: ${k} needs a number, got ${JSON.stringify(v)}`);
+    if (k === 'wftSlots') o.maxConcurrentWorkflowTaskExecutions = n;
+    else if (k === 'cache') o.maxCachedWorkflows = n;
+    else if (k === 'wftPollers') o.workflowTaskPollerBehavior = v === 'auto' ? { type: 'autoscaling' } : { type: 'simple-maximum', maximum: n };
+    else if (k === 'stickyRatio') o.nonStickyToStickyPollRatio = n;
+    else if (k === 'atSlots') o.maxConcurrentActivityTaskExecutions = n;
+    else if (k === 'reuseV8') o.reuseV8Context = v === 'true';
+    else o.workflowThreadPoolSize = n; // threads
+  }
+  return o;
+}
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
@@ -51,6 +79,7 @@ async function main(): Promise<void> {
       workflowBundle: { codePath: bundlePath },
       activities: instrumentSessionActivities(store, rt.metrics, (tf) => timeframeMs(tf as Timeframe)),
       stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
+      ...benchTuning(process.env.BENCH_TUNE),
     });
   } else if (kind === 'broker') {
     const name = process.env.BENCH_BROKER!;

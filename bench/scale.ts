@@ -2,7 +2,7 @@
  * Scale: N AccountSessions on 1-minute frames served by ONE session worker process and ONE paper-broker
  * worker process on this machine; frame lag p50/p99 as N grows. Prints its figures; asserts nothing.
  *
- *   npm run bench:scale [-- --sessions 50,200,500,2000 --rounds 3 --warmup 2 --minute 15000]
+ *   npm run bench:scale [-- --sessions 50,200,500,2000 --rounds 3 --warmup 2 --minute 15000 --tune wftSlots=100,cache=3000]
  *
  * - Workers: bench/bench-worker.ts (the production boot, activities and worker options, metrics
  *   wrappers, pino + MongoDB logs) on PRIVATE queues `bench-scale-<pid>` / `broker-bs<pid>`, so other
@@ -21,6 +21,10 @@
  *   step (session start, reconciliation, cache warm-up) are left out.
  * - Where the time goes: CPU used by the session worker, the broker worker, the Temporal dev server and
  *   MariaDB during the measured rounds, as a share of one core.
+ * - `--tune`: session-worker options under test (bench/bench-worker.ts `benchTuning`: wftSlots, cache,
+ *   wftPollers, stickyRatio, atSlots, reuseV8, threads); without it the production options.
+ * - Against the stack's real Temporal server: `set -a; . .stack/env-server; set +a` first; the server's
+ *   CPU is then that of `.stack/temporal-server/bin/server` (PostgreSQL's is not counted).
  * At the end every session is terminated and its `mt_<account>` schema dropped.
  */
 import fs from 'node:fs';
@@ -44,6 +48,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     minute: { type: 'string', default: '15000' },
     'round-timeout': { type: 'string', default: '300000' },
+    tune: { type: 'string', default: '' },
   },
 });
 const STEPS = a.sessions!.split(',').map(Number);
@@ -64,14 +69,17 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(lagLog), { recursive: true });
   fs.writeFileSync(lagLog, '');
   out(`scale: sessions ${STEPS.join(', ')}; ${ROUNDS} measured round(s) per step after ${WARMUP} warm-up round(s); minute compressed to ${MINUTE} ms\n`);
-  out(`command: npm run bench:scale -- --sessions ${STEPS.join(',')} --rounds ${ROUNDS} --warmup ${WARMUP} --minute ${MINUTE}\n`);
+  out(`command: npm run bench:scale -- --sessions ${STEPS.join(',')} --rounds ${ROUNDS} --warmup ${WARMUP} --minute ${MINUTE}${a.tune ? ` --tune ${a.tune}` : ''}\n`);
+  out(`Temporal: ${TEST_ENV.TEMPORAL_ADDRESS}; session-worker options: ${a.tune || 'production defaults'}\n`);
   out(`one session worker + one paper-broker worker (bench/bench-worker.ts), queues ${queue} / broker-${broker}; machine: 2 cores shared with other engineers\n\n`);
 
-  const workerEnv = { BENCH_SESSION_QUEUE: queue, BENCH_BROKER: broker, BENCH_LAG_LOG: lagLog, PAPER_SPREAD_BPS: '1', PAPER_SLIPPAGE_BPS: '0.5' };
+  const workerEnv = { BENCH_SESSION_QUEUE: queue, BENCH_BROKER: broker, BENCH_LAG_LOG: lagLog, BENCH_TUNE: a.tune!, PAPER_SPREAD_BPS: '1', PAPER_SLIPPAGE_BPS: '0.5' };
   const sessionWorker = new BenchWorker('session', workerEnv);
   const brokerWorker = new BenchWorker('broker', workerEnv);
   await Promise.all([sessionWorker.start(), brokerWorker.start()]);
-  const temporalPid = pidOf('temporal server start-dev');
+  // The dev server on its default address; on any other, the stack's real server (STACK_TEMPORAL=server).
+  const realServer = TEST_ENV.TEMPORAL_ADDRESS !== '127.0.0.1:7233';
+  const temporalPid = pidOf(realServer ? path.join(ROOT, '.stack', 'temporal-server', 'bin', 'server') : 'temporal server start-dev');
   const mariaPid = pidOf('mariadbd') ?? pidOf('mysqld');
 
   const db = createPool(TEST_ENV.MYSQL_URL, { connectionLimit: 8 });
