@@ -3,6 +3,7 @@ import { accountSchema } from './pool';
 import type { Fill, OrderRecord } from '../trading/order';
 import type { OrderEvent } from '../trading/order-lifecycle';
 import type { Position } from '../trading/position';
+import { initialTrailLevel } from '../trading/exits';
 import type { Trade } from '../trading/trade';
 import type { SystemState } from '../systems/types';
 import type { TradingStateChange } from '../risk/trading-state';
@@ -53,6 +54,8 @@ export interface AccountCheckpoint {
   /** Highest order sequence ever recorded, so a fresh session never reuses a clientOrderId. */
   maxOrderSeq: number;
   openPositions: number;
+  /** The open positions themselves, for a fresh session to adopt as its own (issue 11). Absent in older answers. */
+  positions?: Position[];
 }
 
 const n = <T>(x: T | undefined | null): T | null => (x === undefined ? null : x);
@@ -68,7 +71,19 @@ export class AccountStore {
     const db = accountSchema(account);
     const [seq] = await this.pool.query(`SELECT COALESCE(MAX(seq), 0) AS s FROM \`${db}\`.orders`);
     const [open] = await this.pool.query(`SELECT COUNT(*) AS c FROM \`${db}\`.positions WHERE status = 'open'`);
-    return { maxOrderSeq: Number((seq as any)[0].s), openPositions: Number((open as any)[0].c) };
+    const [rows] = await this.pool.query(
+      `SELECT position_ref, system_id, symbol, side, quantity, entry_price, stop_level, take_profit, trailing_stop, opened_at
+         FROM \`${db}\`.positions WHERE status = 'open' ORDER BY opened_at, position_ref`,
+    );
+    const positions = (rows as any[]).map((r): Position => {
+      const p: Position = { positionRef: r.position_ref, systemId: r.system_id, symbol: r.symbol, side: r.side, quantity: Number(r.quantity), entryPrice: Number(r.entry_price), openedAt: Number(r.opened_at) };
+      if (r.stop_level !== null) p.stop = Number(r.stop_level);
+      if (r.take_profit !== null) p.takeProfit = Number(r.take_profit);
+      // The trail's level is not stored: it starts again from the entry, the most conservative place it can be.
+      if (r.trailing_stop !== null) p.trailing = { distance: Number(r.trailing_stop), level: initialTrailLevel(p.side, p.entryPrice, Number(r.trailing_stop)) };
+      return p;
+    });
+    return { maxOrderSeq: Number((seq as any)[0].s), openPositions: Number((open as any)[0].c), positions };
   }
 
   async upsertOrder(account: string, o: OrderRecord, conn: Pick<Pool, 'query'> = this.pool): Promise<void> {

@@ -87,7 +87,19 @@ export class SessionEngine {
     const { state, config, ports, account } = this.ctx;
     const checkpoint = (yield { kind: 'prepareAccount' }) as AccountCheckpoint;
     state.orderSeq = Math.max(state.orderSeq, checkpoint.maxOrderSeq);
-    if (checkpoint.openPositions > 0) {
+    // Issue 11: a session started again (after a stop, a terminate) takes back the positions its systems
+    // opened, with their stops; reconciliation on start then checks each against the broker.
+    const ours = (checkpoint.positions ?? []).filter((p) => this.ctx.systems.get(p.systemId)?.cfg.symbol === p.symbol);
+    if (ours.length > 0 && ports.patched('adopt-stored-positions')) {
+      for (const p of ours) {
+        if (state.positions[p.systemId]) {
+          ports.log('error', 'two open positions stored for one system; the later one is left to reconciliation', { account, systemId: p.systemId, positionRef: p.positionRef });
+          continue;
+        }
+        state.positions[p.systemId] = p;
+      }
+      ports.log('info', 'fresh session adopts the open positions its systems hold in the store', { account, positions: ours.map((p) => p.positionRef).join(',') });
+    } else if (checkpoint.openPositions > 0) {
       ports.log('warn', 'fresh session starts while the store lists open positions; reconciliation adopts the broker state', { account, openPositions: checkpoint.openPositions });
     }
     if (config.tradingEnabled) {

@@ -185,7 +185,7 @@ describe('AccountStore.recordOutcome', () => {
     const before = await dump(account);
     await store.recordOutcome(account, opened); // a retried older outcome
     expect(await dump(account)).toEqual(before);
-    await expect(store.checkpoint(account)).resolves.toEqual({ maxOrderSeq: 2, openPositions: 0 });
+    await expect(store.checkpoint(account)).resolves.toMatchObject({ maxOrderSeq: 2, openPositions: 0 });
   });
 
   it('a trade whose opening was never recorded still leaves a closed position row', async () => {
@@ -265,13 +265,13 @@ describe('AccountStore.upsertOrder', () => {
 describe('AccountStore.checkpoint', () => {
   it('is zero for a fresh account', async () => {
     const { account } = await freshAccount('asc');
-    await expect(store.checkpoint(account)).resolves.toEqual({ maxOrderSeq: 0, openPositions: 0 });
+    await expect(store.checkpoint(account)).resolves.toMatchObject({ maxOrderSeq: 0, openPositions: 0 });
   });
 
   it('returns the highest order sequence (ignoring broker-generated orders) and the open positions count', async () => {
     const { account, symbol } = await freshAccount('asc');
     await store.recordOutcome(account, richOutcome(account, symbol));
-    await expect(store.checkpoint(account)).resolves.toEqual({ maxOrderSeq: 2, openPositions: 1 });
+    await expect(store.checkpoint(account)).resolves.toMatchObject({ maxOrderSeq: 2, openPositions: 1 });
 
     await store.upsertOrder(account, order(account, symbol, 9, { status: 'pending' }));
     await store.upsertOrder(account, order(account, symbol, 5));
@@ -282,7 +282,11 @@ describe('AccountStore.checkpoint', () => {
       trades: [],
       systemStates: [],
     });
-    await expect(store.checkpoint(account)).resolves.toEqual({ maxOrderSeq: 9, openPositions: 3 });
+    const cp = await store.checkpoint(account);
+    expect(cp).toMatchObject({ maxOrderSeq: 9, openPositions: 3 });
+    // The positions themselves, as a fresh session adopts them (numbers, stop and opening time kept).
+    expect(cp.positions).toHaveLength(3);
+    expect(cp.positions).toContainEqual(position(account, symbol, 5));
   });
 
   it('refuses an invalid account id, naming it', async () => {

@@ -4,8 +4,8 @@
  * every effect the engine asked for.
  */
 import { SessionConfigSchema, type SessionConfigInput } from '../../config/session-config';
-import { stopReport, type OrderReport } from '../../brokers/adapter';
-import type { SessionOutcome } from '../../db/account-store';
+import { stopReport, type BrokerPosition, type OrderReport } from '../../brokers/adapter';
+import type { AccountCheckpoint, SessionOutcome } from '../../db/account-store';
 import type { EnginePorts } from '../../engine/context';
 import { runSync, type Effect, type Step } from '../../engine/effects';
 import { SessionEngine } from '../../engine/session-engine';
@@ -39,6 +39,10 @@ export class EngineHarness {
   clock: number;
   private frame: Frame | null = null;
   readonly held = new Map<string, HeldOrder>();
+  /** What prepareAccount answers (the store's checkpoint). */
+  checkpoint: AccountCheckpoint = { maxOrderSeq: 0, openPositions: 0 };
+  /** What getPositions answers. */
+  brokerPositions: BrokerPosition[] = [];
   private readonly stops = new Map<string, { level: number; side: 'long' | 'short'; quantity: number; symbol: string }>();
 
   constructor(config: Partial<SessionConfigInput> & Pick<SessionConfigInput, 'systems'>, startingBalance = 100_000) {
@@ -108,7 +112,7 @@ export class EngineHarness {
         return undefined;
       case 'recordOrderIntent':
       case 'prepareAccount':
-        return e.kind === 'prepareAccount' ? { maxOrderSeq: 0, openPositions: 0 } : undefined;
+        return e.kind === 'prepareAccount' ? this.checkpoint : undefined;
       case 'loadFrames':
         return [];
       case 'getInstrument':
@@ -118,7 +122,7 @@ export class EngineHarness {
         return { account: 'unit', currency: 'USD', balance: 100_000 };
       case 'getPositions':
         this.refuseWhenUnauthorized();
-        return [];
+        return this.brokerPositions;
       case 'placeOrder': {
         if (this.faults.placeOrder) throw Object.assign(new Error('activity failed'), { cause: this.faults.placeOrder });
         const o = e.request;

@@ -133,3 +133,19 @@ test('a reconciliation the broker refuses (401) degrades the session and returns
   h.advance(60_000);
   expect(h.engine.status(0).status).toBe('running');
 });
+
+test('a fresh session adopts the open positions its systems hold in the store (stop kept); close-all then closes them', () => {
+  const h = new EngineHarness({ systems: [scriptedSystem('s', SYM, [])] });
+  const stored = { positionRef: 'unit-000007', systemId: 's', symbol: SYM, side: 'long' as const, quantity: 3, entryPrice: 100, stop: 95, openedAt: Date.UTC(2026, 0, 5, 8, 0) };
+  const other = { ...stored, positionRef: 'unit-000008', systemId: 'gone' };
+  h.checkpoint = { maxOrderSeq: 8, openPositions: 2, positions: [stored, other] };
+  h.brokerPositions = [{ positionRef: 'unit-000007', brokerPositionId: 'p7', symbol: SYM, side: 'long', quantity: 3, entryPrice: 100, stopLevel: 95 }];
+  h.run(h.engine.startFresh());
+  const report = h.run(h.engine.reconcile('session start'));
+  expect(report.drifts).toEqual([]);
+  expect(h.engine.positions()).toEqual([stored]);
+  expect(h.engine.state.foreignPositions).toEqual([]);
+  h.feed(bars(SYM, flat(1, 101)));
+  const trades = h.run(h.engine.closeAll('op'));
+  expect(trades).toEqual([expect.objectContaining({ positionRef: 'unit-000007', exitClientOrderId: 'unit-000009', quantity: 3, pnl: 3 })]);
+});
