@@ -1,6 +1,6 @@
 /**
  * Entry point of the REST gateway: `node --import tsx api/main.ts`. Configured by environment only
- * (config/env.ts, plus API_PORT, default 8080); a bad variable stops start-up with exit 78 naming it.
+ * (config/env.ts, plus API_PORT, default 8080, API_HOST, default 127.0.0.1, and API_TRUST_PROXY); a bad variable stops start-up with exit 78 naming it.
  */
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
@@ -21,7 +21,14 @@ const ApiEnvSchema = z.object({
       .transform(Number)
       .refine((n) => n >= 1 && n <= 65535, 'expected a port number 1-65535'),
   ),
-  API_HOST: z.string().default('0.0.0.0'),
+  // Loopback unless opened on purpose (docker-compose sets 0.0.0.0 inside the container and publishes on 127.0.0.1).
+  API_HOST: z.string().default('127.0.0.1'),
+  // Behind a reverse proxy: `true` (trust every hop), or the proxies' addresses/CIDRs, comma-separated.
+  API_TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' || v.trim() === 'false' ? false : v.trim() === 'true' ? true : v.split(',').map((a) => a.trim())))
+    .refine((v) => typeof v === 'boolean' || v.every((a) => /^[0-9a-fA-F.:/]+$/.test(a) || ['loopback', 'linklocal', 'uniquelocal'].includes(a)), 'expected true, false or addresses/CIDRs (or loopback, linklocal, uniquelocal), comma-separated'),
 });
 
 /** The process config and the gateway's own variables; every bad variable is named at once (exit 78). */
@@ -29,6 +36,7 @@ export function loadGatewayConfigOrExit(env: Record<string, string | undefined> 
   config: AppConfig;
   port: number;
   host: string;
+  trustProxy: boolean | string[];
 } {
   const issues: { variable: string; message: string }[] = [];
   let config: AppConfig | undefined;
@@ -38,7 +46,7 @@ export function loadGatewayConfigOrExit(env: Record<string, string | undefined> 
     if (!(err instanceof ConfigError)) throw err;
     issues.push(...err.issues);
   }
-  const api = ApiEnvSchema.safeParse({ API_PORT: env.API_PORT, API_HOST: env.API_HOST || undefined });
+  const api = ApiEnvSchema.safeParse({ API_PORT: env.API_PORT, API_HOST: env.API_HOST || undefined, API_TRUST_PROXY: env.API_TRUST_PROXY });
   if (!api.success) {
     issues.push(...api.error.issues.map((i) => ({ variable: String(i.path[0]), message: `${i.message}, got ${JSON.stringify(env[String(i.path[0])])}` })));
   }
@@ -46,11 +54,11 @@ export function loadGatewayConfigOrExit(env: Record<string, string | undefined> 
     process.stderr.write(`${new ConfigError(issues).message}\n`);
     return process.exit(EXIT_CONFIG);
   }
-  return { config, port: api.data.API_PORT, host: api.data.API_HOST };
+  return { config, port: api.data.API_PORT, host: api.data.API_HOST, trustProxy: api.data.API_TRUST_PROXY };
 }
 
 async function main(): Promise<void> {
-  const { config, port, host } = loadGatewayConfigOrExit();
+  const { config, port, host, trustProxy } = loadGatewayConfigOrExit();
   const sink = new MongoLogSink({ url: config.mongoUrl });
   const logger = createLogger({ level: config.logLevel, service: 'gateway', mongo: sink });
   const mongo = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5_000, appName: 'maotrade-gateway' });
@@ -62,6 +70,7 @@ async function main(): Promise<void> {
     pool,
     mongoDb: mongo.db(dbNameFromUrl(config.mongoUrl) ?? LOG_DB_NAME),
     logger,
+    trustProxy,
     sessionDefaults: {
       tradingEnabled: config.tradingEnable,
       dailyCleanTime: `${String(config.dailyCleanTimeUtc.hour).padStart(2, '0')}:${String(config.dailyCleanTimeUtc.minute).padStart(2, '0')}`,

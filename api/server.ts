@@ -7,9 +7,14 @@ import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool';
 import { SESSION_TASK_QUEUE } from '../workflows/definitions';
-import { authenticate, authorize } from './auth';
 import { handleError, notFound } from './errors';
-import type { Gateway, GatewayDeps } from './context';
+import type { Gateway, GatewayDeps, LogDownloadLimits } from './context';
+import { registerAccessHooks } from './access-hooks';
+import { auditOnResponse } from './audit-hook';
+import { AuditStore } from './audit';
+import { UserStore } from './user-store';
+import { controlBucket, rateLimitKey, type RateLimitOptions } from './rate-limits';
+import { registerAuditRoutes } from './routes/audit';
 import { registerAccountRoutes } from './routes/accounts';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSessionCommandRoutes } from './routes/session-commands';
@@ -23,8 +28,17 @@ export interface GatewayOptions {
   /** The `maologs` database. */
   mongoDb: Db;
   logger: Logger;
-  /** Requests per client IP and time window; default 600 per minute. */
-  rateLimit?: { max: number; timeWindowMs: number };
+  /** Requests per caller (token, else client address) and time window; default 600 per minute, control commands 120 each. */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Behind a reverse proxy: which proxies to trust for `X-Forwarded-For` (fastify's `trustProxy`: true,
+   * addresses/CIDRs). Default false: the socket's address is the client's.
+   */
+  trustProxy?: boolean | string | string[];
+  /** Bounds of `GET /logs/download`; default a 7-day span, 4 at once. */
+  logDownload?: Partial<LogDownloadLimits>;
+  /** Schema of users, grants and the audit trail; default `maohome`. */
+  homeSchema?: string;
   /** Task queue of sessions started through the gateway; default SESSION_TASK_QUEUE. */
   sessionTaskQueue?: string;
   /** Of sessions started through the gateway; default dry run, clean time 23:45. */
@@ -33,7 +47,7 @@ export interface GatewayOptions {
 
 /**
  * The REST gateway: a fastify instance (not listening) with zod-validated routes, bearer-token auth by
- * role, a rate limit, command logging and the OpenAPI document at `GET /openapi.json`.
+ * role on each account (api/access.ts), rate limits per token, an audit trail, command logging and the OpenAPI document at `GET /openapi.json`.
  */
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const deps: GatewayDeps = {
@@ -43,12 +57,17 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: opts.logger,
     sessionTaskQueue: opts.sessionTaskQueue ?? SESSION_TASK_QUEUE,
     sessionDefaults: opts.sessionDefaults ?? { tradingEnabled: false, dailyCleanTime: '23:45' },
+    users: new UserStore(opts.pool, opts.homeSchema),
+    audit: new AuditStore(opts.pool, opts.homeSchema),
+    logDownload: { maxSpanMs: 7 * 86_400_000, maxConcurrent: 4, ...opts.logDownload },
   };
+  const limits: RateLimitOptions = { max: 600, timeWindowMs: 60_000, ...opts.rateLimit };
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
     // Our own line per command (below) instead of fastify's per-request lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    trustProxy: opts.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -58,10 +77,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     throw notFound(`no route ${request.method} ${request.url.split('?')[0]}`);
   });
 
+  // Before the rate-limit plugin's own onRoute hook, which reads the bucket this one sets.
+  app.addHook('onRoute', controlBucket(limits));
   await app.register(rateLimit, {
     global: true,
-    max: opts.rateLimit?.max ?? 600,
-    timeWindow: opts.rateLimit?.timeWindowMs ?? 60_000,
+    max: limits.max,
+    timeWindow: limits.timeWindowMs,
+    keyGenerator: rateLimitKey,
     errorResponseBuilder: (_request, ctx) => ({
       statusCode: 429,
       error: 'rate_limited',
@@ -69,35 +91,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }),
   });
 
-  // Authentication after the rate limit (onRequest) and before the body is parsed or validated:
-  // an unauthenticated caller gets 401 and a too-low role 403 whatever it sent.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const role = request.routeOptions.config?.role;
-    if (role) {
-      request.user = await authenticate(deps.pool, request.headers.authorization);
-      authorize(request.user, role);
-    }
-    return payload;
-  });
-
-  // Every command (anything but a read) is logged once, with its outcome. Never the token: the
-  // Authorization header is not logged, and the logger redacts token/password fields anywhere.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const pathParams = (request.params ?? {}) as Record<string, unknown>;
-    const body = request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
-    const { account, ...rest } = { ...pathParams, ...body };
-    deps.logger.info(
-      {
-        account: typeof account === 'string' ? account : undefined,
-        by: request.user?.name ?? null,
-        command: request.routeOptions.config?.command ?? `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        params: { ...rest, ...(request.query && typeof request.query === 'object' ? request.query : {}) },
-        statusCode: reply.statusCode,
-      },
-      'api command',
-    );
-  });
+  // Authentication after the rate limit (onRequest), the role on the account the route touches.
+  registerAccessHooks(app, deps);
+  app.addHook('onResponse', auditOnResponse(deps));
 
   await app.register(swagger, {
     openapi: {
@@ -105,7 +101,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       info: {
         title: 'MAOTrade gateway',
         version: '0.1.0',
-        description: 'Control and read MAOTrade account sessions. Authenticate with `Authorization: Bearer <token>`; roles viewer < trader < admin.',
+        description: 'Control and read MAOTrade account sessions. Authenticate with `Authorization: Bearer <token>`; roles viewer < trader < admin, per account (grants) or global.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
@@ -120,6 +116,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   registerTradingStateRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerAuditRoutes(app, deps);
 
   await app.ready();
   return app;

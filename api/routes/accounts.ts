@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { accountSchema } from '../../db/pool';
 import { AccountIdSchema } from '../../config/session-config';
-import { BEARER_SECURITY, type Gateway, type GatewayDeps } from '../context';
+import { accountsWith } from '../access';
+import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { notFound } from '../errors';
 
 /** `maohome.accounts` and each account's own records in `mt_<account>`. */
@@ -17,12 +18,16 @@ export function registerAccountRoutes(app: Gateway, { pool }: GatewayDeps): void
   app.get(
     '/accounts',
     {
-      config: { role: 'viewer' },
-      schema: { tags: ['accounts'], summary: 'Accounts configured in maohome', security: BEARER_SECURITY },
+      config: { role: 'viewer', access: 'caller' },
+      schema: { tags: ['accounts'], summary: 'Accounts configured in maohome that the caller may view', security: BEARER_SECURITY },
     },
-    async () => {
+    async (request) => {
+      const mine = accountsWith(userOf(request), 'viewer');
+      if (mine !== 'all' && mine.length === 0) return { accounts: [] };
       const [rows] = await pool.query(
-        'SELECT account, broker, currency, description, owner_user_id AS ownerUserId, created_at AS createdAt FROM maohome.accounts ORDER BY account',
+        `SELECT account, broker, currency, description, owner_user_id AS ownerUserId, created_at AS createdAt FROM maohome.accounts
+         ${mine === 'all' ? '' : 'WHERE account IN (?)'} ORDER BY account`,
+        mine === 'all' ? [] : [mine],
       );
       return { accounts: rows };
     },

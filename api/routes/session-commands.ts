@@ -26,7 +26,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
     app.post(
       `/sessions/:account/${command}`,
       {
-        config: { role: 'trader', command },
+        config: { role: 'trader', command, control: true },
         schema: {
           tags: ['session commands'],
           summary:
@@ -49,7 +49,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
   app.post(
     '/sessions/:account/positions/:systemId/close',
     {
-      config: { role: 'trader', command: 'close-position' },
+      config: { role: 'trader', command: 'close-position', control: true },
       schema: {
         tags: ['session commands'],
         summary: "Close one system's position (update); returns the trade, or null when it had none",
@@ -69,7 +69,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
   app.post(
     '/sessions/:account/close-all',
     {
-      config: { role: 'trader', command: 'close-all' },
+      config: { role: 'trader', command: 'close-all', control: true },
       schema: { tags: ['session commands'], summary: 'Close every open position (update); returns the trades', security: BEARER_SECURITY, params: AccountParams },
     },
     async (request) => {

@@ -14,6 +14,7 @@ import {
 import { AccountIdSchema, BrokerNameSchema, SessionConfigSchema, crossAccountNettingIssues } from '../../config/session-config';
 import { isNettingVenue } from '../../brokers/capabilities';
 import type { accountSession } from '../../workflows/account-session';
+import { accountsWith } from '../access';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { ApiError, notFound, temporalToApiError, zodFields } from '../errors';
 import { onSession, runningSession } from '../session-handle';
@@ -50,10 +51,10 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
   app.get(
     '/sessions',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', access: 'caller' },
       schema: {
         tags: ['sessions'],
-        summary: 'Running sessions, from Temporal visibility (search attributes MaoAccount, MaoBroker, MaoStatus)',
+        summary: 'Running sessions of the accounts the caller may view, from Temporal visibility (search attributes MaoAccount, MaoBroker, MaoStatus)',
         security: BEARER_SECURITY,
         // Validated values only are put in the visibility query: both schemas allow [a-z0-9_] only.
         querystring: z.object({ account: AccountIdSchema.optional(), broker: BrokerNameSchema.optional() }),
@@ -61,13 +62,19 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     },
     async (request) => {
       const { account, broker } = request.query;
+      const mine = accountsWith(userOf(request), 'viewer');
+      if (mine !== 'all' && (mine.length === 0 || (account && !mine.includes(account)))) return { sessions: [] };
       const query = [
         RUNNING_SESSIONS_QUERY,
         ...(account ? [`MaoAccount = '${account}'`] : []),
         ...(broker ? [`MaoBroker = '${broker}'`] : []),
+        // Account ids are validated ([a-z0-9_]) wherever they enter maohome.
+        ...(mine === 'all' ? [] : [`MaoAccount IN (${mine.map((a) => `'${a}'`).join(', ')})`]),
       ].join(' AND ');
       const sessions = [];
       for await (const wf of client.workflow.list({ query, pageSize: 200 })) {
+        const sa = wf.typedSearchAttributes.get(SA_ACCOUNT);
+        if (mine !== 'all' && !(sa && mine.includes(sa))) continue;
         sessions.push({
           account: wf.typedSearchAttributes.get(SA_ACCOUNT) ?? null,
           broker: wf.typedSearchAttributes.get(SA_BROKER) ?? null,
@@ -127,7 +134,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
   app.post(
     '/sessions',
     {
-      config: { role: 'admin', command: 'start-session' },
+      config: { role: 'admin', access: 'body', command: 'start-session' },
       schema: {
         tags: ['sessions'],
         summary:

@@ -82,10 +82,10 @@ test('GET /logs: by account, least level and time window, newest first, limited'
 
 test('GET /logs/download: gzip NDJSON attachment that decompresses to exactly the stored documents of the filter', async () => {
   const filters: [string, LogDoc[]][] = [
-    [`account=${account}`, docs],
-    [`account=${account}&level=error`, docs.filter((d) => d.level >= 50)],
+    [`account=${account}&from=${iso(T0)}&to=${iso(T0 + 3_600_000)}`, docs],
+    [`account=${account}&level=error&from=${iso(T0)}&to=${iso(T0 + 3_600_000)}`, docs.filter((d) => d.level >= 50)],
     [`account=${account}&level=info&from=${iso(T0 + 5_000)}&to=${iso(T0 + 31_000)}`, docs.slice(5, 31).filter((d) => d.level >= 30)],
-    [`account=${account}&from=${iso(T0 + 3_600_000)}`, []],
+    [`account=${account}&from=${iso(T0 + 3_600_000)}&to=${iso(T0 + 7_200_000)}`, []],
   ];
   for (const [query, expected] of filters) {
     const res = await gw.call('viewer', 'GET', `/logs/download?${query}`);
@@ -100,7 +100,7 @@ test('GET /logs/download: gzip NDJSON attachment that decompresses to exactly th
     expect(text === '' || text.endsWith('\n')).toBe(true);
   }
   // The other account's lines are there too, under their own filter.
-  const res = await gw.call('viewer', 'GET', `/logs/download?account=${other}`);
+  const res = await gw.call('viewer', 'GET', `/logs/download?account=${other}&from=${iso(T0)}&to=${iso(T0 + 3_600_000)}`);
   expect(gunzipSync(res.body).toString('utf8').trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual([0, 1, 2, 3, 4].map((i) => `other ${i}`));
 });
 
@@ -117,7 +117,7 @@ test('the download is streamed: a large filter comes back whole', async () => {
   const coll = gw.mongoDb.collection<LogDoc>(LOG_COLLECTION);
   await coll.insertMany(many);
   try {
-    const res = await gw.call('viewer', 'GET', `/logs/download?account=${big}`);
+    const res = await gw.call('viewer', 'GET', `/logs/download?account=${big}&from=${iso(T0)}&to=${iso(T0 + 3_600_000)}`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-length']).toBeUndefined(); // chunked: streamed, not buffered
     const parsed = gunzipSync(res.body).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -135,6 +135,10 @@ test('malformed log filters are 400 naming the field; logs need a token', async 
     ['from=2026-13-45', 'from'],
     ['to=soon', 'to'],
     ['color=blue', ''],
+    // A download needs a time range, at most 7 days long (issue 12).
+    ['level=info', 'from'],
+    ['from=2026-01-01T00:00:00Z', 'from'],
+    ['from=2026-01-01T00:00:00Z&to=2026-01-09T00:00:00Z', 'to'],
   ] as const) {
     const res = await gw.call('viewer', 'GET', `/logs/download?${q}`);
     expect([q, res.statusCode]).toEqual([q, 400]);

@@ -45,7 +45,10 @@ async function freePort(): Promise<number> {
 test('API_PORT defaults to 8080; blank counts as unset; a valid one is used', () => {
   expect(loadGatewayConfigOrExit({}).port).toBe(8080);
   expect(loadGatewayConfigOrExit({ API_PORT: ' ' }).port).toBe(8080);
-  expect(loadGatewayConfigOrExit({ API_PORT: '9031' })).toMatchObject({ port: 9031, host: '0.0.0.0' });
+  // Loopback unless opened on purpose (issue 12).
+  expect(loadGatewayConfigOrExit({ API_PORT: '9031' })).toMatchObject({ port: 9031, host: '127.0.0.1', trustProxy: false });
+  expect(loadGatewayConfigOrExit({ API_HOST: '0.0.0.0', API_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })).toMatchObject({ host: '0.0.0.0', trustProxy: ['10.0.0.0/8', '127.0.0.1'] });
+  expect(loadGatewayConfigOrExit({ API_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   expect(loadGatewayConfigOrExit({ API_PORT: '9031', LOG_LEVEL: 'debug' }).config.logLevel).toBe('debug');
 });
 
