@@ -64,15 +64,19 @@ case "${1:-up}" in
     NODE=(node --import tsx)
     "${NODE[@]}" scripts/demo.ts
     start demo-feeder 'live feeder' "${NODE[@]}" scripts/demo.ts --live
+    # Alerts to a person (workers/notifier-worker.ts): only when a channel is configured (NOTIFIER_*).
+    if [[ -n "${NOTIFIER_WEBHOOK_URL:-}${NOTIFIER_TELEGRAM_BOT_TOKEN:-}${NOTIFIER_SMTP_HOST:-}" ]]; then
+      NOTIFIER_ACCOUNTS="${NOTIFIER_ACCOUNTS:-demo}" start notifier 'notifier running' "${NODE[@]}" workers/notifier-worker.ts
+    fi
     echo "The demo session keeps trading one frame a minute. Stop everything with: npm run stop"
     ;;
   down)
-    stop demo-feeder; stop broker-paper; stop session-worker
+    stop notifier; stop demo-feeder; stop broker-paper; stop session-worker
     bash scripts/stack.sh down
     ;;
   status)
     bash scripts/stack.sh status || true
-    for n in session-worker broker-paper demo-feeder; do
+    for n in session-worker broker-paper demo-feeder notifier; do
       if alive "$n"; then printf '✓ %-15s pid %s\n' "$n" "$(<"$RUN/pids/$n.pid")"; else printf '○ %-15s down\n' "$n"; fi
     done
     ;;
