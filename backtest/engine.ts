@@ -12,7 +12,7 @@ import { PaperConfigSchema, type PaperConfig } from '../brokers/paper/config';
 import type { EnginePorts } from '../engine/context';
 import { runSync, type Effect } from '../engine/effects';
 import { SessionEngine } from '../engine/session-engine';
-import { SYSTEM_FAILED, SYSTEM_INVALID_DECISION } from '../engine/frame-step';
+import { SYSTEM_FAILED, SYSTEM_INVALID_DECISION, frameStep } from '../engine/frame-step';
 import type { Frame } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
 import { getSystem, validateParams } from '../systems/registry';
@@ -142,6 +142,8 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   });
   const diagnostics = { systemErrors: 0, invalidDecisions: 0, rejectedOrders: 0 };
   let clock = n > 0 ? frames[0].start : 0;
+  // The next deadline is asked again only when it may have moved (see the bar loop).
+  let timersChanged = true;
   const ports: EnginePorts = {
     now: () => clock,
     log: (_level, message) => {
@@ -151,7 +153,9 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     patched: () => true,
     statusChanged: () => undefined,
     tradingStateChanged: () => undefined,
-    timersChanged: () => undefined,
+    timersChanged: () => {
+      timersChanged = true;
+    },
   };
   const engine = new SessionEngine({ config, features: { riskEngine: true }, ports, resolveSystem: () => impl, recordEveryFrame: false });
   engine.state.startingBalance = startingBalance;
@@ -170,6 +174,9 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const equityValue = new Float64Array(n);
   let last = -Infinity;
   let untilProgress = every;
+  let due: number | null = null;
+  let { locks, dailyLossLiftAt, nextFlattenAt } = engine.state;
+  let lockCount = locks.length;
   for (let i = 0; i < n; i++) {
     const f = frames[i];
     if (!(f.start > last) || f.symbol !== symbol || f.timeframe !== timeframe) throw streamError(frames, i, last);
@@ -180,12 +187,27 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     venue.frame = f;
     venue.frameEnd = end;
     // Deadlines (locks lifting, the daily-loss lift, order expiry, flatten at close) fire at their time, before the bar.
-    for (let due = engine.nextDeadline(); due !== null && due <= end; due = engine.nextDeadline()) {
+    // A deadline moves only in a step that yields (a trade, a working order, a timer) or says so (timersChanged);
+    // a quiet bar (no generator) moves none, so the deadline cached after the last such step still holds.
+    const { state } = engine;
+    if (timersChanged || state.locks !== locks || state.locks.length !== lockCount || state.dailyLossLiftAt !== dailyLossLiftAt || state.nextFlattenAt !== nextFlattenAt) {
+      timersChanged = false;
+      due = engine.nextDeadline();
+    }
+    while (due !== null && due <= end) {
       clock = Math.max(clock, due);
       runSync(engine.fireDueTimers(), answer);
+      due = engine.nextDeadline();
     }
     clock = end;
-    runSync(engine.closedFrame(f), answer);
+    // The engine's frame step, synchronously as far as no effect is needed (engine/frame-step.ts).
+    const rest = frameStep(engine.ctx, f, false);
+    if (rest !== null) {
+      runSync(rest, answer);
+      timersChanged = true;
+    }
+    ({ locks, dailyLossLiftAt, nextFlattenAt } = state);
+    lockCount = locks.length;
     equityTs[i] = end;
     equityValue[i] = engine.ctx.lastEquity;
     if (--untilProgress === 0) {

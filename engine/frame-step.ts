@@ -13,7 +13,7 @@ import { timeframeMs } from '../market/timeframe';
 import { NO_DECISION, type Decision, type PortfolioView } from '../systems/types';
 import { decisionProblem } from '../trading/decision-check';
 import { emulatedExitHit, trailAfter } from '../trading/exits';
-import { stopTouched, unrealisedPnl } from '../trading/position';
+import { stopTouched, unrealisedPnl, type Position } from '../trading/position';
 import { round8 } from '../trading/trade';
 import { frameOutcome, snapshotOf, type EngineContext, type SystemSlot } from './context';
 import type { Step } from './effects';
@@ -36,8 +36,15 @@ function* emulatedExits(ctx: EngineContext, systemId: string, frame: Frame, outc
     yield* closePosition(ctx, systemId, pos, exit.kind, frame.start, outcome, frame);
     return;
   }
+  moveTrail(ctx, systemId, pos, frame);
+}
+
+/** A trailing stop the frame did not hit follows its best price (a new position object only when the level moved). */
+function moveTrail(ctx: EngineContext, systemId: string, pos: Position, frame: Frame): void {
+  const trailing = pos.trailing;
+  if (trailing === undefined) return;
   const level = trailAfter(pos, frame);
-  if (pos.trailing && level !== undefined) ctx.state.positions[systemId] = { ...pos, trailing: { ...pos.trailing, level } };
+  if (level !== undefined && level !== trailing.level) ctx.state.positions[systemId] = { ...pos, trailing: { ...trailing, level } };
 }
 
 /** What a system sees of its portfolio: rebuilt (and frozen) only when its position or realised P&L changed. */
@@ -64,6 +71,8 @@ function decide(ctx: EngineContext, slot: SystemSlot, frame: Frame): Decision {
     input.portfolio = portfolioOf(ctx, slot);
     input.params = rt.params;
     input.state = rt.state;
+    // The output object lent to the system (systems/types.ts): read at once, never kept.
+    if (input.output === undefined) input.output = { decision: NO_DECISION, state: rt.state };
     const out = impl.decide(input);
     rt.state = out.state;
     const bad = out.decision === NO_DECISION ? null : decisionProblem(out.decision);
@@ -120,38 +129,92 @@ function totalPnl(ctx: EngineContext): number {
   return realised + unrealised;
 }
 
-/** One frame through every system on its stream, then equity, protections and the store write. */
-export function* handleFrame(ctx: EngineContext, frame: Frame, backfilled: boolean): Step<void> {
+/** The phases of one system's turn on a frame, in order; a turn handed to a generator resumes at one. */
+const STOP = 0;
+const EXITS = 1;
+const WORKING = 2;
+const ACT = 3;
+type Phase = typeof STOP | typeof EXITS | typeof WORKING | typeof ACT;
+
+/**
+ * One system's turn on the frame from `phase` on: its stop, emulated exits, working order, decision and
+ * act, each entered only when it has something to do. `decision`: the one already taken (phase ACT).
+ */
+function* systemTurn(ctx: EngineContext, slot: SystemSlot, frame: Frame, outcome: SessionOutcome, phase: Phase, decision: Decision | null): Step<void> {
   const { state } = ctx;
-  const riskEngine = ctx.features.riskEngine;
-  const { slots } = ctx;
-  // One system: every frame the session accepted is of its stream (no key to build per frame).
-  const key = slots.length === 1 ? slots[0].stream : streamKey(frame.symbol, frame.timeframe);
-  state.lastPrice[frame.symbol] = frame.close;
-  const outcome = frameOutcome(ctx);
-  for (let s = 0; s < slots.length; s++) {
-    const slot = slots[s];
-    const { cfg } = slot;
-    if (slot.stream !== key) continue;
-    const id = cfg.id;
-    // Each step is entered only when it has something to do: a generator less per bar (the backtester's hot path).
+  const id = slot.cfg.id;
+  if (phase === STOP) {
     const pos = state.positions[id];
     if (pos) {
       const hit = stopTouched(pos, frame);
       if (hit.touched) yield* settleStop(ctx, id, pos, hit.price, frame.start, outcome);
     }
+  }
+  if (ctx.features.riskEngine && phase <= WORKING) {
+    const open = state.positions[id];
+    if (phase <= EXITS && open && frame.start > open.openedAt) yield* emulatedExits(ctx, id, frame, outcome);
+    if (state.workingOrders[id]) yield* workOrder(ctx, id, frame, outcome);
+  }
+  const d = decision ?? decide(ctx, slot, frame);
+  if (d.action !== 'none') yield* act(ctx, id, d, frame, outcome);
+}
+
+/** Whether the frame reached the position's protective stop (what `stopTouched` answers, without its object). */
+function stopReached(pos: Position, frame: Frame): boolean {
+  const stop = pos.stop;
+  if (stop === undefined) return false;
+  return pos.side === 'long' ? frame.low <= stop : pos.side === 'short' && frame.high >= stop;
+}
+
+/**
+ * One frame through every system on its stream, then equity, protections and the store write: as far
+ * as it goes without an effect, synchronously. Returns null when the frame is done (a backtest's quiet
+ * bar: nothing touched, decided or written, so no generator is made), else the generator that finishes
+ * it from the first place an effect may be needed. Run to its end right away, the two are the one step
+ * `handleFrame` is: the same state changes, effects and answers, in the same order.
+ */
+export function frameStep(ctx: EngineContext, frame: Frame, backfilled: boolean): Step<void> | null {
+  const { state, slots } = ctx;
+  const riskEngine = ctx.features.riskEngine;
+  // One system: every frame the session accepted is of its stream (no key to build per frame).
+  const key = slots.length === 1 ? slots[0].stream : streamOf(ctx, frame);
+  state.lastPrice[frame.symbol] = frame.close;
+  const outcome = frameOutcome(ctx);
+  for (let s = 0; s < slots.length; s++) {
+    const slot = slots[s];
+    if (slot.stream !== key) continue;
+    const id = slot.cfg.id;
+    const pos = state.positions[id];
+    if (pos !== undefined && stopReached(pos, frame)) return finishFrame(ctx, frame, backfilled, key, outcome, s, STOP, null);
     if (riskEngine) {
-      const open = state.positions[id];
-      if (open && frame.start > open.openedAt) yield* emulatedExits(ctx, id, frame, outcome);
-      if (state.workingOrders[id]) yield* workOrder(ctx, id, frame, outcome);
+      if (pos !== undefined && frame.start > pos.openedAt) {
+        if (emulatedExitHit(pos, frame) !== null) return finishFrame(ctx, frame, backfilled, key, outcome, s, EXITS, null);
+        moveTrail(ctx, id, pos, frame);
+      }
+      if (state.workingOrders[id]) return finishFrame(ctx, frame, backfilled, key, outcome, s, WORKING, null);
     }
     const decision = decide(ctx, slot, frame);
-    if (decision.action !== 'none') yield* act(ctx, id, decision, frame, outcome);
+    if (decision.action !== 'none') return finishFrame(ctx, frame, backfilled, key, outcome, s, ACT, decision);
   }
+  return frameEnd(ctx, frame, backfilled, key, outcome);
+}
+
+/** The rest of a frame from system `from`'s `phase`: that turn, the other systems' turns, the frame's end. */
+function* finishFrame(ctx: EngineContext, frame: Frame, backfilled: boolean, key: string, outcome: SessionOutcome, from: number, phase: Phase, decision: Decision | null): Step<void> {
+  const { slots } = ctx;
+  yield* systemTurn(ctx, slots[from], frame, outcome, phase, decision);
+  for (let s = from + 1; s < slots.length; s++) if (slots[s].stream === key) yield* systemTurn(ctx, slots[s], frame, outcome, STOP, null);
+  const end = frameEnd(ctx, frame, backfilled, key, outcome);
+  if (end !== null) yield* end;
+}
+
+/** The frame's end: the equity mark, the protections on it, the store write (a generator only when there is one). */
+function frameEnd(ctx: EngineContext, frame: Frame, backfilled: boolean, key: string, outcome: SessionOutcome): Step<void> | null {
+  const { state, slots } = ctx;
   let equity: number;
   if (ctx.recordEveryFrame) {
-    for (const { cfg } of ctx.systems.values()) {
-      if (streamKey(cfg.symbol, cfg.timeframe) === key) outcome.systemStates.push({ ...snapshotOf(ctx, cfg.id), frameStart: frame.start });
+    for (let s = 0; s < slots.length; s++) {
+      if (slots[s].stream === key) outcome.systemStates.push({ ...snapshotOf(ctx, slots[s].cfg.id), frameStart: frame.start });
     }
     const pnl = pnlOf(state);
     outcome.equity = {
@@ -166,18 +229,45 @@ export function* handleFrame(ctx: EngineContext, frame: Frame, backfilled: boole
     equity = round8(state.startingBalance + totalPnl(ctx));
   }
   ctx.lastEquity = equity;
-  if (riskEngine) protectAfterEquity(ctx, equity);
-  if (hasRecord(ctx, outcome)) yield* recordOutcome(ctx, outcome);
-  // Only now is the frame done: `lastFrames` (what status shows and feeders wait on) means processed and stored.
+  if (ctx.features.riskEngine) protectAfterEquity(ctx, equity);
+  if (hasRecord(ctx, outcome)) return recordThenDone(ctx, frame, backfilled, key, outcome);
+  frameDone(ctx, frame, backfilled, key);
+  return null;
+}
+
+function* recordThenDone(ctx: EngineContext, frame: Frame, backfilled: boolean, key: string, outcome: SessionOutcome): Step<void> {
+  yield* recordOutcome(ctx, outcome);
+  frameDone(ctx, frame, backfilled, key);
+}
+
+/** Only now is the frame done: `lastFrames` (what status shows and feeders wait on) means processed and stored. */
+function frameDone(ctx: EngineContext, frame: Frame, backfilled: boolean, key: string): void {
+  const { state } = ctx;
   state.lastFrames[key] = frame.start;
   state.counters.framesProcessed++;
   if (backfilled) state.counters.framesBackfilled++;
 }
 
+/** One frame through every system on its stream, then equity, protections and the store write. */
+export function* handleFrame(ctx: EngineContext, frame: Frame, backfilled: boolean): Step<void> {
+  const rest = frameStep(ctx, frame, backfilled);
+  if (rest !== null) yield* rest;
+}
+
+/** The stream key of a frame: a system's own (no string built) when one trades it, else built. */
+function streamOf(ctx: EngineContext, frame: Frame): string {
+  const { slots } = ctx;
+  for (let s = 0; s < slots.length; s++) {
+    const { cfg } = slots[s];
+    if (cfg.symbol === frame.symbol && cfg.timeframe === frame.timeframe) return slots[s].stream;
+  }
+  return streamKey(frame.symbol, frame.timeframe);
+}
+
 /** Processes one queued frame: skips one already processed, backfills a gap before it (invariant 2). */
 export function* processFrame(ctx: EngineContext, frame: Frame): Step<void> {
   const { state } = ctx;
-  const key = streamKey(frame.symbol, frame.timeframe);
+  const key = streamOf(ctx, frame);
   const tf = timeframeMs(frame.timeframe);
   const last = state.lastFrames[key];
   if (last !== undefined && frame.start <= last) {

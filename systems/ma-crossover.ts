@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NO_DECISION, type Decision, type DecisionInput, type DecisionOutput, type PortfolioView, type TradingSystem } from './types';
+import { NO_DECISION, decisionOf, type Decision, type DecisionInput, type DecisionOutput, type PortfolioView, type TradingSystem } from './types';
 import { finiteNumber, MAX_WINDOW_LENGTH, periodParam, quantityParam } from './param-bounds';
 import { builtFor, pushClose, rebuildAverages, windowLength, type WindowAverages } from './window-averages';
 
@@ -108,23 +108,25 @@ export const maCrossover: TradingSystem<MaCrossoverParams, MaCrossoverState> = O
    * Updates the state it is given IN PLACE and returns it (a new object only when the state was built
    * for other parameters or is of the previous shape). Both callers replace their state with `out.state`
    * and keep no other reference to it: the workflow (`rt.state = out.state`; queries, snapshots and
-   * continue-as-new serialise it before the next frame) and the backtester. Nothing below can throw
+   * continue-as-new serialise it before the next frame) and the backtester. The output is the one the
+   * caller lent (`input.output`) when there is one: no object per frame. Nothing below can throw
    * between the first write and the return, so a half-updated state is never left behind.
    */
-  decide({ frame, portfolio, params, state }: DecisionInput<MaCrossoverParams, MaCrossoverState>): DecisionOutput<MaCrossoverState> {
+  decide(input: DecisionInput<MaCrossoverParams, MaCrossoverState>): DecisionOutput<MaCrossoverState> {
+    const { frame, params, state } = input;
     const s: MaCrossoverState = builtFor(state, params) ? state : migrated(state, params);
     const before = s.relation;
     pushClose(s, frame.close, s);
     const { fast, slow } = s;
     if (fast === null || slow === null) {
       s.relation = null;
-      return { decision: WARMING_UP, state: s };
+      return decisionOf(input, WARMING_UP, s);
     }
     // Equal averages are not a cross: the previous relation stands until they part.
     const now: MaRelation | null = fast > slow ? 'above' : fast < slow ? 'below' : before;
     s.relation = now;
-    if (before === null || now === null || now === before) return { decision: NO_DECISION, state: s };
-    return { decision: signal(now, frame.close, params, portfolio), state: s };
+    if (before === null || now === null || now === before) return decisionOf(input, NO_DECISION, s);
+    return decisionOf(input, signal(now, frame.close, params, input.portfolio), s);
   },
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { finiteNumber, grouped, quantityParam } from './param-bounds';
-import type { Decision, DecisionInput, DecisionOutput, TradingSystem } from './types';
+import { NO_DECISION, decisionOf, type Decision, type DecisionInput, type DecisionOutput, type TradingSystem } from './types';
 
 /**
  * A system that follows a script: on its n-th frame (1 = the first frame it sees) it returns the
@@ -68,11 +68,13 @@ export const scripted: TradingSystem<ScriptedParams, ScriptedState> = {
   description: 'Follows a script of decisions by frame number (drills, demos, framework tests).',
   paramsSchema: ScriptedParamsSchema,
   initialState: () => ({ framesSeen: 0 }),
-  decide({ params, state }: DecisionInput<ScriptedParams, ScriptedState>): DecisionOutput<ScriptedState> {
-    const framesSeen = state.framesSeen + 1;
-    const step = params.script.find((s) => s.frame === framesSeen);
-    if (!step) return { decision: { action: 'none', quantity: 0 }, state: { framesSeen } };
+  /** Counts the frame in the state it is given (in place, as `TradingSystem.decide` allows); the output is the lent one when there is one. */
+  decide(input: DecisionInput<ScriptedParams, ScriptedState>): DecisionOutput<ScriptedState> {
+    const { state } = input;
+    const framesSeen = ++state.framesSeen;
+    const step = input.params.script.find((s) => s.frame === framesSeen);
+    if (!step) return decisionOf(input, NO_DECISION, state);
     const { frame: _frame, ...decision } = step;
-    return { decision: decision as Decision, state: { framesSeen } };
+    return decisionOf(input, decision as Decision, state);
   },
 };

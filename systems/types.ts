@@ -55,11 +55,26 @@ export interface DecisionInput<P, S extends SystemState> {
   portfolio: PortfolioView;
   params: P;
   state: S;
+  /**
+   * An output object the caller lends for this call, or absent. A system may fill in its two fields and
+   * return it instead of a new object (`decisionOf`): no allocation per frame. The caller reads it at once
+   * and lends it again on the next frame, so neither side keeps it.
+   */
+  output?: DecisionOutput<S>;
 }
 
 export interface DecisionOutput<S extends SystemState> {
   decision: Decision;
   state: S;
+}
+
+/** `{ decision, state }` in the output the caller lent (`input.output`), else in a new object. */
+export function decisionOf<S extends SystemState>(input: DecisionInput<unknown, S>, decision: Decision, state: S): DecisionOutput<S> {
+  const out = input.output;
+  if (out === undefined) return { decision, state };
+  out.decision = decision;
+  out.state = state;
+  return out;
 }
 
 /**
@@ -76,7 +91,8 @@ export interface TradingSystem<P = any, S extends SystemState = SystemState> {
    * `decide` may update the state object it is given in place and return it as `out.state`: callers keep
    * only `out.state` and no other reference to the state they passed. The input object itself may be
    * reused by the caller from one frame to the next (the backtester sets its fields on each bar), so a
-   * system must not keep it.
+   * system must not keep it, nor its frame (the backtester may reuse one frame object for every bar of a
+   * columnar series) nor its lent `output`.
    */
   decide(input: DecisionInput<P, S>): DecisionOutput<S>;
 }
