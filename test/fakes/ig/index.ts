@@ -13,3 +13,4 @@ export {
   type RawOverride,
   type RequestRecord,
 } from './state';
+export type { FakeLightstreamerControls } from './lightstreamer';

@@ -118,7 +118,7 @@ export class FakeIgRoutes {
           clientId: '100100100',
           accountId: acct.accountId,
           timezoneOffset: 0,
-          lightstreamerEndpoint: 'https://demo-apd.marketdatasystems.com',
+          lightstreamerEndpoint: this.s.lightstreamerEndpoint,
           oauthToken: { access_token: accessToken, refresh_token: refreshToken, scope: 'profile', token_type: 'Bearer', expires_in: String(Math.round(this.s.opts.accessTokenTtlMs / 1000)) },
         },
       };
@@ -134,7 +134,7 @@ export class FakeIgRoutes {
         accountInfo: { balance: acct.balance, deposit: 0, profitLoss: 0, available: acct.balance },
         currencyIsoCode: acct.currency,
         currentAccountId: acct.accountId,
-        lightstreamerEndpoint: 'https://demo-apd.marketdatasystems.com',
+        lightstreamerEndpoint: this.s.lightstreamerEndpoint,
         accounts: [...this.s.accounts.values()].map((a) => ({ accountId: a.accountId, accountName: 'CFD', preferred: a === acct, accountType: 'CFD' })),
         clientId: '100100100',
         timezoneOffset: 0,

@@ -23,6 +23,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultBook, type Fault } from '../fault';
+import { attachFakeLightstreamer, type FakeLightstreamerControls } from './lightstreamer';
 import { FakeIgRoutes } from './routes';
 import { err, FakeIgState, GATEWAY_PATH, type FakeCandle, type FakeIgActivity, type FakeIgMarket, type FakeIgOptions, type FakeIgPosition, type FakeIgScenario, type RawOverride, type Reply, type RequestRecord } from './state';
 
@@ -64,6 +65,9 @@ export interface FakeIgServer {
   /** Every call answers 401 for the next `ms` of fake time (a key rotation window). */
   unauthorizedFor(ms: number): void;
   close(): Promise<void>;
+  /** The fake's Lightstreamer server (lightstreamer.ts), e.g. http://127.0.0.1:PORT; POST /session names it when started with `lightstreamer: true`. */
+  readonly lightstreamerUrl: string;
+  readonly lightstreamer: FakeLightstreamerControls;
 }
 
 /** The fake's HTTP side: raw overrides, faults, the request log, then the routes. */
@@ -186,6 +190,8 @@ export async function startFakeIgServer(options: FakeIgOptions = {}): Promise<Fa
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const ls = attachFakeLightstreamer(server, ig);
+  if (options.lightstreamer) ig.lightstreamerEndpoint = `http://127.0.0.1:${port}`;
   const count = (f: { method?: string; path?: string | RegExp; override?: string }) =>
     ig.log.filter(
       (r) =>
@@ -220,7 +226,10 @@ export async function startFakeIgServer(options: FakeIgOptions = {}): Promise<Fa
     unauthorizedFor: (ms) => {
       ig.scenario.unauthorizedUntil = ig.now() + ms;
     },
+    lightstreamerUrl: `http://127.0.0.1:${port}`,
+    lightstreamer: ls.controls,
     close: async () => {
+      await ls.close();
       for (const h of held) {
         clearTimeout(h.timer);
         h.socket.destroy();

@@ -64,6 +64,8 @@ export interface FakeIgOptions {
   confirmTtlMs?: number;
   /** The clock the fake's time runs on (before `advanceTime`). Default Date.now. */
   now?: () => number;
+  /** POST /session answers the fake's own Lightstreamer endpoint (lightstreamer.ts) instead of IG's demo host. */
+  lightstreamer?: boolean;
 }
 
 export interface FakeIgPosition {
@@ -177,8 +179,16 @@ export const EPIC = /^[A-Za-z0-9._]{6,30}$/;
 export const DEAL_REF = /^[A-Za-z0-9_-]{1,30}$/;
 export const EXPIRY = /^((\d{2}-)?[A-Z]{3}-\d{2}|-|DFB)$/;
 
+/**
+ * What the Lightstreamer fake hears from the ledger (lightstreamer.ts sends it on TRADE:{accountId} and
+ * ACCOUNT:{accountId}): a deal confirmation, an open position update, or a balance change.
+ */
+export type FakeIgStreamEvent =
+  | { accountId: string; field: 'CONFIRMS' | 'OPU'; payload: Json }
+  | { accountId: string; field: 'ACCOUNT' };
+
 export class FakeIgState {
-  readonly opts: Required<Omit<FakeIgOptions, 'accounts' | 'markets' | 'now'>> & { now: () => number };
+  readonly opts: Required<Omit<FakeIgOptions, 'accounts' | 'markets' | 'now' | 'lightstreamer'>> & { now: () => number };
   offsetMs = 0;
   readonly accounts = new Map<string, FakeIgAccount>();
   readonly markets = new Map<string, Required<FakeIgMarket>>();
@@ -194,6 +204,10 @@ export class FakeIgState {
   loginCount = 0;
   readonly scenario: FakeIgScenario = { confirmDelayMs: 0 };
   seq = 0;
+  /** Sent as `lightstreamerEndpoint` by POST /session; the server points it at its own stream when asked. */
+  lightstreamerEndpoint = 'https://demo-apd.marketdatasystems.com';
+  /** Who hears ledger changes (the Lightstreamer fake); nothing listens unless a stream is attached. */
+  readonly streamListeners = new Set<(e: FakeIgStreamEvent) => void>();
 
   constructor(options: FakeIgOptions) {
     this.opts = {
@@ -311,8 +325,27 @@ export class FakeIgState {
     };
   }
 
-  confirm(dealReference: string, body: Json): void {
-    this.confirms.set(dealReference, { atMs: this.now(), body: { date: igUtc(this.now()), dealReference, ...body } });
+  confirm(dealReference: string, body: Json, accountId?: string): void {
+    const full = { date: igUtc(this.now()), dealReference, ...body };
+    this.confirms.set(dealReference, { atMs: this.now(), body: full });
+    this.emitStream({ accountId: accountId ?? this.preferredAccount().accountId, field: 'CONFIRMS', payload: full });
+  }
+
+  emitStream(e: FakeIgStreamEvent): void {
+    for (const l of this.streamListeners) l(e);
+  }
+
+  /** An OPU payload as IG's streaming API sends it. fake: the closing channel and timestamp as IG's docs show them. */
+  positionUpdate(p: FakeIgPosition, status: 'OPEN' | 'UPDATED' | 'DELETED', channel: string, dealReference = p.dealReference): void {
+    this.emitStream({
+      accountId: p.accountId,
+      field: 'OPU',
+      payload: {
+        dealReference, dealId: p.dealId, direction: p.direction, epic: p.epic, expiry: this.markets.get(p.epic)?.expiry ?? '-', level: p.level,
+        size: status === 'DELETED' ? 0 : p.size, status, dealStatus: 'ACCEPTED', stopLevel: p.stopLevel, limitLevel: p.limitLevel ?? null,
+        currency: p.currency, channel, timestamp: new Date(this.now()).toISOString().replace('Z', ''), guaranteedStop: false,
+      },
+    });
   }
 
   rejectDeal(accountId: string, dealReference: string, o: { epic: string; direction: 'BUY' | 'SELL'; size: number; currency: string; expiry: string }, reason: string): void {
@@ -336,7 +369,7 @@ export class FakeIgState {
       trailingStop: false,
       profit: null,
       profitCurrency: null,
-    });
+    }, accountId);
     this.record({
       accountId,
       epic: o.epic,
@@ -382,8 +415,9 @@ export class FakeIgState {
         trailingStop: false,
         profit: null,
         profitCurrency: null,
-      });
+      }, accountId);
     }
+    this.positionUpdate(pos, 'OPEN', channel);
     this.record({
       accountId,
       epic: o.epic,
@@ -430,8 +464,10 @@ export class FakeIgState {
         trailingStop: false,
         profit: pnl,
         profitCurrency: pos.currency,
-      });
+      }, pos.accountId);
     }
+    this.positionUpdate(pos, full ? 'DELETED' : 'UPDATED', channel, full ? pos.dealReference : dealReference);
+    this.emitStream({ accountId: pos.accountId, field: 'ACCOUNT' });
     this.record({
       accountId: pos.accountId,
       epic: pos.epic,
