@@ -70,7 +70,7 @@ export class AuditStore {
 
   async record(e: AuditEntry): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${this.table} (user_id, user_name, via, route, command, account, status_code, outcome, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
+      `INSERT INTO ${this.table} (at, user_id, user_name, via, route, command, account, status_code, outcome, detail) VALUES (UTC_TIMESTAMP(3),?,?,?,?,?,?,?,?,?)`,
       [e.userId, e.userName, e.via, e.route.slice(0, 200), e.command ?? null, e.account ?? null, e.statusCode ?? null, e.outcome, auditDetail(e.detail)],
     );
   }

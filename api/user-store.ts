@@ -144,7 +144,7 @@ export class UserStore {
   /** The owner of a token: unknown (no such hash: never issued, rotated away or revoked) or expired. */
   async lookupToken(token: string): Promise<TokenLookup> {
     const [rows] = await this.pool.query(
-      `SELECT id, name, role, token_expires_at <= CURRENT_TIMESTAMP(3) AS expired FROM ${this.users} WHERE token_hash = ? AND revoked_at IS NULL`,
+      `SELECT id, name, role, token_expires_at <= UTC_TIMESTAMP(3) AS expired FROM ${this.users} WHERE token_hash = ? AND revoked_at IS NULL`,
       [hashToken(token)],
     );
     const row = (rows as { id: number; name: string; role: Role | null; expired: number | null }[])[0];
@@ -218,7 +218,7 @@ export class UserStore {
   private async putGrant(conn: PoolConnection | Pool, userId: number, g: Grant, by: string): Promise<void> {
     await conn.query(
       `INSERT INTO ${this.grantsTable} (user_id, account, role, granted_by) VALUES (?,?,?,?)
-       ON DUPLICATE KEY UPDATE role = VALUES(role), granted_by = VALUES(granted_by), granted_at = CURRENT_TIMESTAMP(3)`,
+       ON DUPLICATE KEY UPDATE role = VALUES(role), granted_by = VALUES(granted_by), granted_at = UTC_TIMESTAMP(3)`,
       [userId, g.account, RoleSchema.parse(g.role), by],
     );
   }
@@ -236,7 +236,7 @@ export class UserStore {
   /** Revokes a user: its token stops working at once; the row stays for the audit trail. Idempotent. */
   async revoke(name: string): Promise<void> {
     const row = await this.row(name);
-    await this.pool.query(`UPDATE ${this.users} SET token_hash = NULL, revoked_at = COALESCE(revoked_at, CURRENT_TIMESTAMP(3)) WHERE id = ?`, [row.id]);
+    await this.pool.query(`UPDATE ${this.users} SET token_hash = NULL, revoked_at = COALESCE(revoked_at, UTC_TIMESTAMP(3)) WHERE id = ?`, [row.id]);
   }
 
   /** A new token for a user (expiring at `expiresAt`, null: never); the old one stops working at once. */
@@ -244,7 +244,7 @@ export class UserStore {
     const row = await this.row(name);
     if (row.revoked_at) throw new RevokedUserError(name);
     const token = newToken();
-    await this.pool.query(`UPDATE ${this.users} SET token_hash = ?, token_expires_at = ?, token_rotated_at = CURRENT_TIMESTAMP(3) WHERE id = ?`, [
+    await this.pool.query(`UPDATE ${this.users} SET token_hash = ?, token_expires_at = ?, token_rotated_at = UTC_TIMESTAMP(3) WHERE id = ?`, [
       hashToken(token),
       expiresAt,
       row.id,

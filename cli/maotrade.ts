@@ -1,12 +1,13 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * The operator's command line: Nagios checks, sessions' status and control, the local stack, migrations.
+ * The operator's command line: Nagios checks, sessions' status and control, API users and grants, the local stack, migrations.
  * Configured by the same environment as the workers (TEMPORAL_ADDRESS, MYSQL_URL, ...).
  *   npm run maotrade -- status          node --import tsx cli/maotrade.ts check mysql -w 0.5 -c 2
  *   npm run maotrade -- fleet halt --by alice --reason 'broker outage' --query "MaoBroker = 'ig'"
  */
 import { Argument, Command, Option } from 'commander';
 import { checkCommand } from './check';
+import { usersCommand } from './users';
 import { withClient, type TemporalOpts } from './temporal';
 import { listSessions, sessionsTable } from './status';
 import { SESSION_ACTIONS, sessionAction, type SessionAction } from './session';
@@ -28,6 +29,7 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 const program = new Command('maotrade').description('MAOTrade operations').showHelpAfterError();
 
 program.addCommand(checkCommand(setExit));
+program.addCommand(usersCommand(setExit));
 
 const temporalOptions = (cmd: Command) =>
   cmd.option('--address <host:port>', 'Temporal frontend (default TEMPORAL_ADDRESS)').option('--namespace <name>', 'namespace (default TEMPORAL_NAMESPACE)');
