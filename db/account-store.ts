@@ -46,6 +46,8 @@ export interface SessionOutcome {
   /** Trading-state changes with who gave them and why. */
   controlEvents?: TradingStateChange[];
   workingOrders?: WorkingOrderRecord[];
+  /** Equity rows of several frames (a backfilled page written at once); beside `equity`. */
+  equityPoints?: EquityPoint[];
   /** Lifecycle transitions of orders (trading/order-lifecycle.ts). Absent in outcomes of older runs. */
   orderEvents?: OrderEvent[];
 }
@@ -160,13 +162,15 @@ export class AccountStore {
           [s.systemId, s.systemName, JSON.stringify(s.params), JSON.stringify(s.state), s.frameStart],
         );
       }
-      if (out.equity) {
-        const e = out.equity;
+      const points = out.equity ? [...(out.equityPoints ?? []), out.equity] : (out.equityPoints ?? []);
+      // One statement per 500 rows: a backfilled page writes a thousand at once.
+      for (let i = 0; i < points.length; i += 500) {
+        const chunk = points.slice(i, i + 500);
         await conn.query(
-          `INSERT INTO \`${db}\`.equity (ts, balance, realised_pnl, unrealised_pnl, equity) VALUES (?,?,?,?,?)
+          `INSERT INTO \`${db}\`.equity (ts, balance, realised_pnl, unrealised_pnl, equity) VALUES ${chunk.map(() => '(?,?,?,?,?)').join(',')}
            ON DUPLICATE KEY UPDATE balance = VALUES(balance), realised_pnl = VALUES(realised_pnl),
              unrealised_pnl = VALUES(unrealised_pnl), equity = VALUES(equity)`,
-          [e.ts, e.balance, e.realisedPnl, e.unrealisedPnl, e.equity],
+          chunk.flatMap((e) => [e.ts, e.balance, e.realisedPnl, e.unrealisedPnl, e.equity]),
         );
       }
       for (const r of out.refusals ?? []) {

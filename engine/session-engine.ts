@@ -15,7 +15,8 @@ import type { EngineContext, EngineFeatures, EnginePorts, SystemSlot } from './c
 import * as commands from './commands';
 import type { Step } from './effects';
 import { EngineRefusal, zodIssues } from './errors';
-import { handleFrame, processFrame } from './frame-step';
+import { processFramePaged } from './backfill';
+import { handleFrame } from './frame-step';
 import { degrade, needsPerson } from './degraded';
 import { failureMessage } from './failures';
 import { reconcileOrStayDegraded } from './reconcile';
@@ -127,9 +128,12 @@ export class SessionEngine {
     state.nextFlattenAt = flattenAt ? (state.nextFlattenAt ?? nextCleanTime(ports.now(), flattenAt)) : null;
   }
 
-  /** A frame from the queue: a duplicate is skipped, a gap before it backfilled from the store. */
-  frame(frame: Frame): Step<void> {
-    return processFrame(this.ctx, frame);
+  /**
+   * A frame from the queue: a duplicate is skipped, a gap before it backfilled from the store, one page
+   * per call. true: a page was done and the frame must be handed in again (put back at the queue's head).
+   */
+  frame(frame: Frame): Step<boolean> {
+    return processFramePaged(this.ctx, frame);
   }
 
   /** A frame known to be the next of its stream (a backtest checks the order itself). */

@@ -74,6 +74,8 @@ export interface SessionState {
   trackedOrders: Record<string, TrackedOrder>;
   /** Set while a broker read needs a person (engine/degraded.ts). */
   degraded: Degradation | null;
+  /** Per stream, where the last backfill page ended while more pages remain (engine/backfill.ts). */
+  backfilledTo: Record<string, number>;
 }
 
 export const RISK_HISTORY_KEPT = 50;
@@ -98,6 +100,7 @@ export function normaliseRiskState(s: SessionState): SessionState {
   s.counters.ordersRefused ??= 0;
   s.trackedOrders ??= {};
   s.degraded ??= null;
+  s.backfilledTo ??= {};
   return s;
 }
 
@@ -159,6 +162,7 @@ export function initialSessionState(): SessionState {
     instruments: {},
     trackedOrders: {},
     degraded: null,
+    backfilledTo: {},
   };
 }
 

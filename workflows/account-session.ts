@@ -94,7 +94,8 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
     if (rolloverDue()) break;
     while (queue.length > 0 && !wf.workflowInfo().continueAsNewSuggested) {
       const frame = queue.shift()!;
-      await lock.runExclusive(() => run(engine.frame(frame)));
+      // A long gap is backfilled a page per turn: the frame waits at the head, and the loop may roll over between pages.
+      if (await lock.runExclusive(() => run(engine.frame(frame)))) queue.unshift(frame);
     }
   }
 

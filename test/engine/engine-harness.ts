@@ -41,6 +41,10 @@ export class EngineHarness {
   readonly held = new Map<string, HeldOrder>();
   /** What prepareAccount answers (the store's checkpoint). */
   checkpoint: AccountCheckpoint = { maxOrderSeq: 0, openPositions: 0 };
+  /** Frames the store holds (loadFrames answers those in the range). */
+  storedFrames: Frame[] = [];
+  /** Backfill pages handed back by the engine. */
+  pages = 0;
   /** What getPositions answers. */
   brokerPositions: BrokerPosition[] = [];
   private readonly stops = new Map<string, { level: number; side: 'long' | 'short'; quantity: number; symbol: string }>();
@@ -70,7 +74,8 @@ export class EngineHarness {
     for (const f of frames) {
       this.frame = f;
       this.clock = f.start + timeframeMs(f.timeframe);
-      this.run(this.engine.frame(f));
+      // A page of a long backfill hands the frame back: in again, as the workflow's queue does.
+      while (this.run(this.engine.frame(f))) this.pages++;
     }
   }
 
@@ -113,8 +118,10 @@ export class EngineHarness {
       case 'recordOrderIntent':
       case 'prepareAccount':
         return e.kind === 'prepareAccount' ? this.checkpoint : undefined;
-      case 'loadFrames':
-        return [];
+      case 'loadFrames': {
+        const q = e.query;
+        return this.storedFrames.filter((f) => f.symbol === q.symbol && f.timeframe === q.timeframe && f.start >= q.fromStart && f.start <= q.toStart);
+      }
       case 'getInstrument':
         return { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
       case 'getAccount':

@@ -149,3 +149,33 @@ test('a fresh session adopts the open positions its systems hold in the store (s
   const trades = h.run(h.engine.closeAll('op'));
   expect(trades).toEqual([expect.objectContaining({ positionRef: 'unit-000007', exitClientOrderId: 'unit-000009', quantity: 3, pnl: 3 })]);
 });
+
+describe('paged backfill (issue 11)', () => {
+  test('a gap of 2,500 frames is loaded in pages of 1,000, each written once, every frame processed in order before the new one', () => {
+    const h = new EngineHarness({ systems: [{ id: 'ma', system: 'ma-crossover', symbol: SYM, timeframe: '1m', params: { fastPeriod: 2, slowPeriod: 5 } }] });
+    const all = bars(SYM, Array.from({ length: 2_502 }, (_, i) => { const c = 100 + Math.sin(i / 7) * 3; return [c, c + 0.5, c - 0.5, c]; }));
+    h.storedFrames = all.slice(1, 2_501);
+    h.feed([all[0]]);
+    const writesBefore = h.outcomes.length;
+    h.feed([all[2_501]]);
+    expect(h.pages).toBe(2);
+    const loads = h.effects.filter((e) => e.kind === 'loadFrames').map((e) => (e.kind === 'loadFrames' ? (e.query.toStart - e.query.fromStart) / 60_000 + 1 : 0));
+    expect(loads).toEqual([1_000, 1_000, 500]);
+    expect(h.engine.state.counters.framesBackfilled).toBe(2_500);
+    expect(h.engine.state.counters.framesProcessed).toBe(2_502);
+    // Three page writes (each with its pages' equity rows) and the new frame's own.
+    const pageWrites = h.outcomes.slice(writesBefore);
+    expect(pageWrites.map((o) => (o.equityPoints?.length ?? 0) + (o.equity ? 1 : 0))).toEqual([1_000, 1_000, 500, 1]);
+    expect(h.engine.state.backfilledTo).toEqual({});
+  });
+
+  test('frames missing in a page are counted once and not asked for again', () => {
+    const h = new EngineHarness({ systems: [scriptedSystem('s', SYM, [])] });
+    const all = bars(SYM, flat(1_502, 100));
+    h.storedFrames = all.slice(1, 1_501).filter((_, i) => i < 900 || i >= 1_000); // 100 missing at the end of page 1
+    h.feed([all[0], all[1_501]]);
+    expect(h.engine.state.counters.framesMissing).toBe(100);
+    expect(h.engine.state.counters.framesBackfilled).toBe(1_400);
+    expect(h.effects.filter((e) => e.kind === 'loadFrames')).toHaveLength(2);
+  });
+});

@@ -120,3 +120,28 @@ test('a gap that maodata cannot fill is counted as missing and the session goes 
   expect(status.lastFrames[`${account.toUpperCase()}|1m`]).toBe(frames[39].start);
   await handle.terminate('test done');
 });
+
+test('a 20,000-frame gap is backfilled in pages of 1,000 and the session keeps running, a page per workflow turn', async () => {
+  const account = uniqueAccount('big');
+  const symbol = account.toUpperCase();
+  const n = 20_002;
+  // Closed frames ending a minute ago: the session refuses frames from the future.
+  const start = Math.floor(Date.now() / 60_000) * 60_000 - (n + 1) * 60_000;
+  const frames = generateFrames({ symbol, timeframe: '1m', count: n, seed: 11, start });
+  const handle = await startSession(stack.client, { ...sessionConfig(account, symbol), tradingEnabled: false });
+  await feedPaced(stack.pool, handle, frames.slice(0, 1));
+  await new MarketDataStore(stack.pool).upsertCandles(frames.slice(1, n - 1));
+  await feedFrames(stack.pool, handle, frames.slice(n - 1));
+  await waitForFrame(handle, frames[n - 1], 240_000);
+  const status = await handle.query(statusQuery);
+  expect(status.counters.framesBackfilled).toBe(20_000);
+  expect(status.counters.framesMissing).toBe(0);
+  expect(status.lastFrames[`${symbol}|1m`]).toBe(frames[n - 1].start);
+  const [{ c }] = (await stack.pool.query(`SELECT COUNT(*) AS c FROM mt_${account}.equity`))[0] as any[];
+  expect(Number(c)).toBe(n);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  // Nineteen pages handed the frame back; the twentieth ended the gap.
+  const pages = await logsOf(account, { msg: 'backfill page done; more to come' }, 19);
+  expect(pages).toHaveLength(19);
+  await handle.terminate('test done');
+}, 300_000);
