@@ -6,7 +6,7 @@
  */
 import type { Client, Connection } from '@temporalio/client';
 import type { Frame } from '../../market/frame';
-import { closePositionUpdate, positionsQuery, statusQuery, tradesQuery } from '../../workflows/definitions';
+import { closePositionUpdate, positionsQuery, reconcileUpdate, statusQuery, tradesQuery } from '../../workflows/definitions';
 import { uniqueAccount } from '../support/env';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
 import { alpacaVenue } from '../support/venues';
@@ -88,7 +88,6 @@ test('a 401 window during reconciliation degrades the session instead of failing
     await feedPaced(workers.pool, handle, frames(venue.symbol, [100, 101, 100]));
     expect(await handle.query(positionsQuery)).toHaveLength(1);
     fake.unauthorizedFor(20_000);
-    const { reconcileUpdate } = await import('../../workflows/definitions');
     const report = await handle.executeUpdate(reconcileUpdate, { args: [{ by: 'test' }] });
     expect(report.reason).toMatch(/failed, session degraded/);
     const degraded = await handle.query(statusQuery);
