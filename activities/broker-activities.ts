@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import {
   stopReport,
@@ -20,6 +21,7 @@ import { paperCallBudgets } from '../brokers/paper/timeouts';
 import { withProgress } from '../brokers/progress';
 import { activityTimeouts, reportsCallBudgets, type BrokerCallTimeouts, type CallBudgets } from '../brokers/timeouts';
 import type { Frame } from '../market/frame';
+import { BrokerError } from '../brokers/errors';
 import { withFailureMapping } from './failures';
 
 export interface BrokerActivityDeps {
@@ -77,6 +79,32 @@ function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   return withProgress(heartbeat, fn);
 }
 
+/** The failure type of a refusal that may not be the whole story (see ambiguousOnRetry). */
+export const ORDER_OUTCOME_AMBIGUOUS = 'OrderOutcomeAmbiguousError';
+
+/**
+ * A refusal on a retry is not proof the order was never placed (issue 11): attempt 1 may have timed out
+ * after the venue took the POST, and attempt 2's 4xx (duplicate, insufficient quantity, 401 mid-rotation)
+ * then speaks of a second submission. It becomes a non-retryable failure of its own type, which the
+ * session does not book as rejected (it is not a broker refusal type): it asks the broker, and tracks the
+ * order as unknown until the broker tells.
+ */
+function ambiguousOnRetry(err: unknown, order: OrderRequest): unknown {
+  let attempt = 1;
+  try {
+    attempt = Context.current().info.attempt;
+  } catch {
+    return err; // outside an activity: no earlier attempt
+  }
+  if (attempt <= 1 || !(err instanceof BrokerError) || err.retryable) return err;
+  log.warn('order refused on a retry: outcome ambiguous, left to the session to settle', { clientOrderId: order.clientOrderId, account: order.account, attempt, error: err.message });
+  return ApplicationFailure.create({
+    type: ORDER_OUTCOME_AMBIGUOUS,
+    message: `attempt ${attempt} was refused (${err.name}: ${err.message}), but an earlier attempt may have reached the broker`,
+    nonRetryable: true,
+  });
+}
+
 /**
  * Broker activities are thin: they call the adapter, which owns idempotency (invariant 1) and error
  * mapping. They run on the `broker-<name>` task queue, served by that broker's worker.
@@ -98,7 +126,12 @@ export function createBrokerActivities({ adapter, tradingEnabled, afterSubmit }:
         log.warn('order not sent: trading disabled on this broker worker', { clientOrderId: order.clientOrderId, account: order.account });
         return dryRunReport(order);
       }
-      const report = await heartbeating(() => adapter.placeOrder(order));
+      let report: OrderReport;
+      try {
+        report = await heartbeating(() => adapter.placeOrder(order));
+      } catch (err) {
+        throw ambiguousOnRetry(err, order);
+      }
       log.info('order placed', {
         account: order.account,
         clientOrderId: order.clientOrderId,
