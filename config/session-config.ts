@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TimeframeSchema } from '../market/timeframe';
-import { RiskLimitsSchema } from '../risk/limits';
+import { ConfiguredRiskLimitsSchema } from '../risk/default-limits';
 import { ProtectionsConfigSchema } from '../risk/protections';
 import { AccountIdSchema } from '../trading/client-order-id';
 import { isNettingVenue, venueCapabilities } from '../brokers/capabilities';
@@ -51,8 +51,11 @@ export const SessionConfigSchema = z
     tradingEnabled: z.boolean(),
     dailyCleanTime: ClockTimeSchema.default('23:45'),
     systems: z.array(SystemConfigSchema).min(1, 'a session needs at least one trading system'),
-    /** Pre-trade risk limits (risk/limits.ts); every order intent passes them before any broker call. */
-    risk: RiskLimitsSchema.default({}),
+    /**
+     * Pre-trade risk limits (risk/limits.ts); every order intent passes them before any broker call. An
+     * absent money limit gets a default from the balance (risk/default-limits.ts); null switches it off.
+     */
+    risk: ConfiguredRiskLimitsSchema.default({}),
     protections: ProtectionsConfigSchema,
     schedule: ScheduleSchema.default({}),
   })

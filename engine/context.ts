@@ -9,6 +9,7 @@ import type { DecisionInput, PortfolioView, SystemState, TradingSystem } from '.
 import type { Position } from '../trading/position';
 import type { TradingState, TradingStateChange } from '../risk/trading-state';
 import type { SessionConfig, SystemConfig } from '../config/session-config';
+import type { RiskLimits } from '../risk/limits';
 import type { SessionStatus } from '../workflows/definitions';
 import type { SessionState } from './session-state';
 
@@ -65,6 +66,8 @@ export interface EngineContext {
   lastEquity: number;
   /** The reused frame outcome of a backtest (frameOutcome). */
   scratch?: SessionOutcome;
+  /** config.risk without its nulls, built once (engine/limits.ts). */
+  configuredLimits?: RiskLimits;
 }
 
 export function emptyOutcome(): SessionOutcome {

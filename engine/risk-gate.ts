@@ -9,6 +9,7 @@ import { refusalIdFor } from '../trading/client-order-id';
 import type { RiskRefusal } from '../workflows/risk-view';
 import type { EngineContext } from './context';
 import type { Step } from './effects';
+import { limitsOf } from './limits';
 import { failureMessage } from './failures';
 import { preTradeView } from './pre-trade-view';
 import { RISK_HISTORY_KEPT, keepLast } from './session-state';
@@ -36,8 +37,8 @@ export function* refusedByRisk(
     intent: spec.intent,
     price: frame?.close ?? state.lastPrice[spec.symbol] ?? 0,
   };
-  let verdict = checkIntent(intent, preTradeView(state, ports.now(), null), config.risk);
-  if (verdict.ok && spec.intent === 'open' && config.risk.checkInstrument && config.tradingEnabled) {
+  let verdict = checkIntent(intent, preTradeView(state, ports.now(), null), limitsOf(ctx));
+  if (verdict.ok && spec.intent === 'open' && limitsOf(ctx).checkInstrument && config.tradingEnabled) {
     // Only an entry that passed every other rule asks the broker for the instrument's details, and at
     // most once a minute per symbol: entries stay fast and broker rate limits (IG's) are spared; the
     // broker still refuses an order on a market that closed within that minute.
@@ -52,7 +53,7 @@ export function* refusedByRisk(
     } catch (err) {
       verdict = { ok: false, rule: 'instrument-closed', detail: `instrument details of ${spec.symbol} unavailable: ${failureMessage(err)}`, numbers: { symbol: spec.symbol } };
     }
-    if (instrument) verdict = checkIntent(intent, preTradeView(state, ports.now(), instrument), config.risk);
+    if (instrument) verdict = checkIntent(intent, preTradeView(state, ports.now(), instrument), limitsOf(ctx));
   }
   if (verdict.ok) return false;
   const refusal: RiskRefusal = {

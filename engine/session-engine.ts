@@ -19,6 +19,7 @@ import { processFramePaged } from './backfill';
 import { handleFrame } from './frame-step';
 import { degrade, needsPerson } from './degraded';
 import { failureMessage } from './failures';
+import { DEFAULT_RISK_LIMITS_PATCH, fixLimits } from './limits';
 import { reconcileOrStayDegraded } from './reconcile';
 import { initialSessionState, nextCleanTime, normaliseRiskState, type SessionState } from './session-state';
 import { fireDueTimers, nextDeadline } from './timers';
@@ -105,7 +106,9 @@ export class SessionEngine {
     }
     if (config.tradingEnabled) {
       try {
-        state.startingBalance = ((yield { kind: 'getAccount' }) as AccountSnapshot).balance;
+        const snapshot = (yield { kind: 'getAccount' }) as AccountSnapshot;
+        state.startingBalance = snapshot.balance;
+        if (this.ctx.features.riskEngine && ports.patched(DEFAULT_RISK_LIMITS_PATCH)) fixLimits(this.ctx, snapshot.balance, snapshot.currency);
       } catch (err) {
         if (!needsPerson(err)) throw err;
         degrade(this.ctx, `account balance: ${failureMessage(err)}`);

@@ -15,6 +15,7 @@ import type { ProtectionLock } from '../risk/locks';
 import type { ProtectionState } from '../risk/protections';
 import type { WorkingOrder } from '../trading/working-order';
 import type { RiskRefusal } from '../risk/refusal';
+import type { RiskLimits } from '../risk/limits';
 import type { Degradation } from './degraded';
 import type { TrackedOrder } from './order-tracking';
 
@@ -76,6 +77,8 @@ export interface SessionState {
   degraded: Degradation | null;
   /** Per stream, where the last backfill page ended while more pages remain (engine/backfill.ts). */
   backfilledTo: Record<string, number>;
+  /** The limits in force, defaults included, fixed at a fresh start (engine/limits.ts); null: the configured ones. */
+  riskLimits: RiskLimits | null;
 }
 
 export const RISK_HISTORY_KEPT = 50;
@@ -101,6 +104,7 @@ export function normaliseRiskState(s: SessionState): SessionState {
   s.trackedOrders ??= {};
   s.degraded ??= null;
   s.backfilledTo ??= {};
+  s.riskLimits ??= null;
   return s;
 }
 
@@ -163,6 +167,7 @@ export function initialSessionState(): SessionState {
     trackedOrders: {},
     degraded: null,
     backfilledTo: {},
+    riskLimits: null,
   };
 }
 

@@ -3,6 +3,7 @@ import type { RiskView } from '../workflows/risk-view';
 import type { PnlView, StatusView, SystemView } from '../workflows/definitions';
 import type { EngineContext } from './context';
 import { shownStatus } from './degraded';
+import { limitsOf } from './limits';
 import { pnlOf } from './session-state';
 
 export function statusView(ctx: EngineContext, queuedFrames: number): StatusView {
@@ -44,7 +45,7 @@ export function riskView(ctx: EngineContext): RiskView {
   const { state, config } = ctx;
   return {
     tradingState: state.tradingState,
-    limits: config.risk,
+    limits: limitsOf(ctx),
     protections: config.protections,
     protectionState: state.protection,
     locks: state.locks.filter((l) => l.until > ctx.ports.now()),
