@@ -14,6 +14,7 @@ export const ALERT_KINDS = [
   'trading-state-changed',
   'protection-fired',
   'session-check',
+  'session-degraded',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -6,6 +6,9 @@
  *                              `broker <name>: circuit closed again`      → circuit-opened recovered (ok)
  *   engine/reconcile.ts        `reconciliation: <drift kind>`             → reconciliation-drift (critical)
  *   engine/orders.ts           `order outcome unknown; left to reconciliation` → order-unknown (critical)
+ *   engine/order-tracking.ts   `order outcome unknown; asking the broker until it answers` → order-unknown (critical)
+ *   engine/degraded.ts         `session degraded: a broker read needs a person` → session-degraded (critical)
+ *                              `session recovered from degraded`          → session-degraded recovered (ok)
  *   engine/positions.ts        `protective stop could not be placed; closing the position` → stop-not-placed (critical)
  *                              `position could not be closed`             → position-not-closed (critical)
  *   engine/trading-state.ts    `trading state <active|reducing|halted>`   → trading-state-changed (halted
@@ -30,7 +33,8 @@ export interface LogLine {
 export const ALERT_MESSAGE_PATTERNS: readonly RegExp[] = [
   /^broker \S+: circuit (opened|closed again)$/,
   /^reconciliation: (closed|changed|opened|foreign)-at-broker$/,
-  /^order outcome unknown; left to reconciliation$/,
+  /^order outcome unknown; (left to reconciliation|asking the broker until it answers)$/,
+  /^session (degraded: a broker read needs a person|recovered from degraded)$/,
   /^protective stop could not be placed; closing the position$/,
   /^position could not be closed$/,
   /^trading state (active|reducing|halted)$/,
@@ -39,7 +43,7 @@ export const ALERT_MESSAGE_PATTERNS: readonly RegExp[] = [
 
 /** A MongoDB filter for the lines the rules handle (one anchored regex: FerretDB serves it). */
 export const LOG_ALERT_REGEX =
-  '^(broker [^ ]+: circuit (opened|closed again)|reconciliation: (closed|changed|opened|foreign)-at-broker|order outcome unknown; left to reconciliation|protective stop could not be placed; closing the position|position could not be closed|trading state (active|reducing|halted)|protection [^ ]+: entries locked)$';
+  '^(broker [^ ]+: circuit (opened|closed again)|reconciliation: (closed|changed|opened|foreign)-at-broker|order outcome unknown; (left to reconciliation|asking the broker until it answers)|session (degraded: a broker read needs a person|recovered from degraded)|protective stop could not be placed; closing the position|position could not be closed|trading state (active|reducing|halted)|protection [^ ]+: entries locked)$';
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 /** Fields a person may read: the line's own facts, without Temporal's bookkeeping. */
@@ -85,7 +89,21 @@ export function alertFromLog(line: LogLine): Alert | null {
       text: `Reconciliation (${str(line.reason) || 'on request'}) found position ${str(line.positionRef)}${line.systemId ? ` of system ${str(line.systemId)}` : ''} ${m[1].replace(/-/g, ' ')}: ${str(line.detail)}. The session adopted the broker's view.`,
     };
   }
-  if (msg === 'order outcome unknown; left to reconciliation') {
+  if (msg === 'session degraded: a broker read needs a person' || msg === 'session recovered from degraded') {
+    const down = msg.startsWith('session degraded');
+    return {
+      ...base,
+      kind: 'session-degraded',
+      key: `degraded:${account ?? '?'}`,
+      tier: 'trading-critical',
+      severity: down ? 'critical' : 'ok',
+      title: down ? `${who}session degraded` : `${who}session no longer degraded`,
+      text: down
+        ? `A broker read needs a person: ${str(line.reason)}. The session keeps running (stops and exits work, entries wait) and tries again at ${line.retryAt ? new Date(Number(line.retryAt)).toISOString() : 'its next deadline'}.`
+        : `The session reads from its broker again after ${Math.round(Number(line.degradedForMs ?? 0) / 1000)} s degraded.`,
+    };
+  }
+  if (msg === 'order outcome unknown; left to reconciliation' || msg === 'order outcome unknown; asking the broker until it answers') {
     return {
       ...base,
       kind: 'order-unknown',

@@ -74,9 +74,22 @@ test('the messages the rules match are still the ones the code writes (a renamed
   expect(src('brokers/resilience.ts')).toContain('`broker ${this.name}: circuit closed again`');
   expect(src('engine/reconcile.ts')).toContain('`reconciliation: ${d.kind}`');
   expect(src('engine/orders.ts')).toContain("'order outcome unknown; left to reconciliation'");
+  expect(src('engine/order-tracking.ts')).toContain("'order outcome unknown; asking the broker until it answers'");
+  expect(src('engine/degraded.ts')).toContain("'session degraded: a broker read needs a person'");
+  expect(src('engine/degraded.ts')).toContain("'session recovered from degraded'");
   expect(src('engine/positions.ts')).toContain("'protective stop could not be placed; closing the position'");
   expect(src('engine/positions.ts')).toContain("'position could not be closed'");
   expect(src('engine/trading-state.ts')).toContain('`trading state ${to}`');
   expect(src('engine/protections.ts')).toContain('`protection ${l.kind}: entries locked`');
   for (const kind of ['closed-at-broker', 'changed-at-broker', 'opened-at-broker', 'foreign-at-broker']) expect(src('engine/reconciliation.ts')).toContain(`'${kind}'`);
+});
+
+test('a degraded session is a critical alert with the reason and its retry; its recovery is an ok under the same key', () => {
+  const down = alertFromLog(line(50, 'session degraded: a broker read needs a person', { account: 'acc1', reason: 'reconciliation: BrokerAuthError 401', retryAt: Date.UTC(2026, 11, 4, 15, 1), retries: 0 }));
+  expect(down).toMatchObject({ kind: 'session-degraded', key: 'degraded:acc1', severity: 'critical', title: 'account acc1: session degraded' });
+  expect(down!.text).toBe('A broker read needs a person: reconciliation: BrokerAuthError 401. The session keeps running (stops and exits work, entries wait) and tries again at 2026-12-04T15:01:00.000Z.');
+  const up = alertFromLog(line(30, 'session recovered from degraded', { account: 'acc1', degradedForMs: 90_000 }));
+  expect(up).toMatchObject({ kind: 'session-degraded', key: 'degraded:acc1', severity: 'ok' });
+  const re = new RegExp(LOG_ALERT_REGEX);
+  expect(re.test('session degraded: a broker read needs a person') && re.test('order outcome unknown; asking the broker until it answers')).toBe(true);
 });
