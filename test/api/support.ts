@@ -29,6 +29,8 @@ export interface TestGateway {
   mongoDb: Db;
   /** A JSON request as a user of `role` (or with `token`, or unauthenticated with both null). */
   call(role: Role | null, method: string, url: string, payload?: unknown, token?: string): Promise<TestResponse>;
+  /** A further user (a global role and/or grants per account), deleted with the gateway. */
+  user(prefix: string, spec: { role?: Role; grants?: { account: string; role: Role }[]; expiresAt?: Date }): Promise<{ name: string; token: string }>;
   /** Any request: raw headers and body. */
   request(method: string, url: string, init?: { headers?: Record<string, string>; body?: string }): Promise<TestResponse>;
   close(): Promise<void>;
@@ -39,7 +41,7 @@ export const createdTokens: string[] = [];
 
 export async function startTestGateway(
   deps: { client: Client; pool: Pool },
-  over: Partial<Pick<GatewayOptions, 'rateLimit' | 'sessionTaskQueue' | 'sessionDefaults'>> = {},
+  over: Partial<Pick<GatewayOptions, 'rateLimit' | 'sessionTaskQueue' | 'sessionDefaults' | 'trustProxy' | 'logDownload'>> = {},
 ): Promise<TestGateway> {
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', service: 'gateway-test', stdout: { write: (l: string) => void lines.push(l) } });
@@ -57,6 +59,7 @@ export async function startTestGateway(
       json: () => JSON.parse(body.toString('utf8')),
     };
   };
+  const extra: string[] = [];
   const tokens = {} as Record<Role, string>;
   const names = {} as Record<Role, string>;
   for (const role of ['viewer', 'trader', 'admin'] as const) {
@@ -72,6 +75,13 @@ export async function startTestGateway(
     mongo,
     mongoDb,
     request,
+    async user(prefix, spec) {
+      const name = uniqueAccount(prefix);
+      extra.push(name);
+      const { token } = await createUser(deps.pool, { name, ...spec });
+      createdTokens.push(token);
+      return { name, token };
+    },
     call(role, method, url, payload, token) {
       const auth = token ?? (role ? tokens[role] : undefined);
       return request(method, url, {
@@ -86,7 +96,9 @@ export async function startTestGateway(
       await app.close();
       await mongo.close();
       // This gateway's users (tokens die with them); users created through POST /users are named by the tests.
-      await deps.pool.query('DELETE FROM maohome.users WHERE name IN (?)', [Object.values(names)]);
+      const all = [...Object.values(names), ...extra];
+      await deps.pool.query('DELETE FROM maohome.account_grants WHERE user_id IN (SELECT id FROM maohome.users WHERE name IN (?))', [all]);
+      await deps.pool.query('DELETE FROM maohome.users WHERE name IN (?)', [all]);
     },
   };
 }

@@ -107,7 +107,7 @@ describe('the real CLI process', () => {
   const names: string[] = [];
   afterAll(async () => {
     if (names.length === 0) return;
-    await pool.query('DELETE g FROM maohome.account_grants g JOIN maohome.users u ON u.id = g.user_id WHERE u.name IN (?)', [names]);
+    await pool.query('DELETE FROM maohome.account_grants WHERE user_id IN (SELECT id FROM maohome.users WHERE name IN (?))', [names]);
     await pool.query('DELETE FROM maohome.users WHERE name IN (?)', [names]);
   });
 
