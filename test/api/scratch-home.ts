@@ -8,7 +8,9 @@ import { ROOT, TEST_ENV } from '../support/env';
  * tests that need an empty users table (bootstrap-admin) while other tests share `maohome`.
  */
 export async function createScratchHome(): Promise<{ schema: string; drop(): Promise<void> }> {
-  const schema = `maohome_t${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  // Under the `mt_%` pattern, so the application user's restricted grants (maohome, maodata, maopaper,
+  // mt_%) cover it: the name of an account that cannot exist (account ids are at most 20 characters).
+  const schema = `mt_zz_scratch_home_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const url = new URL(TEST_ENV.MYSQL_URL);
   const conn = await mysql.createConnection({
     host: url.hostname,

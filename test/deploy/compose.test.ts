@@ -23,7 +23,7 @@ interface Service {
   environment?: Record<string, Scalar> | string[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[] };
-  ports?: (string | number | { target?: number })[];
+  ports?: (string | number | { target?: number; published?: number | string; host_ip?: string })[];
 }
 
 const raw = fs.readFileSync(COMPOSE_FILE, 'utf8');
@@ -84,7 +84,7 @@ describe('docker-compose.yml', () => {
     expect(interpolate(services['temporal-admin-tools'].image ?? '')).toMatch(/^temporalio\/admin-tools:/);
     expect(interpolate(services.mysql.image ?? '')).toMatch(/^mysql:8/);
     expect(interpolate(services.mongo.image ?? '')).toMatch(/^mongo:7/);
-    expect((services['temporal-ui'].ports ?? []).map((p) => interpolate(String(p)))).toContain('8080:8080');
+    expect((services['temporal-ui'].ports ?? []).map((p) => interpolate(String(p)))).toContain('127.0.0.1:8080:8080');
   });
 
   test('every ${VAR} has a default, so no .env file is needed', () => {
@@ -144,5 +144,81 @@ describe('docker-compose.yml', () => {
     for (const broker of BROKER_NAMES) {
       expect(commandOf(services[`broker-${broker}`])).toEqual(['node', '.run/dist/broker-worker.js', broker]);
     }
+  });
+});
+
+/** The file as Compose resolves it (`docker-compose config`) with only `env` set; the YAML itself when Compose is absent. */
+function resolved(env: Record<string, string> = {}): Record<string, Service> {
+  if (!hasCompose()) return services;
+  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+  });
+  expect(r.status).toBe(0);
+  return (parse(r.stdout) as { services: Record<string, Service> }).services;
+}
+
+/** Each published port as [service, host IP ('' = every interface), host port]. */
+function publishedPorts(svcs: Record<string, Service>): [string, string, string][] {
+  return Object.entries(svcs).flatMap(([name, svc]) =>
+    (svc.ports ?? []).map((p): [string, string, string] => {
+      if (typeof p === 'object') return [name, p.host_ip ?? '', String(p.published ?? '')];
+      const parts = interpolate(String(p)).replace(/\/\w+$/, '').split(':');
+      return parts.length === 3 ? [name, parts[0], parts[1]] : [name, '', parts[0]];
+    }),
+  );
+}
+
+describe('docker-compose.yml is closed by default (invariant 13)', () => {
+  test('every published port binds 127.0.0.1 unless a variable opens it', () => {
+    const ports = publishedPorts(resolved());
+    expect(ports.map(([name]) => name).sort()).toEqual(['gateway', 'temporal', 'temporal-ui']);
+    for (const [name, ip] of ports) expect([name, ip]).toEqual([name, '127.0.0.1']);
+    // Opened on purpose, one at a time.
+    const opened = publishedPorts(resolved({ TEMPORAL_UI_BIND: '0.0.0.0' }));
+    expect(opened.find(([n]) => n === 'temporal-ui')?.[1]).toBe('0.0.0.0');
+    expect(opened.filter(([n]) => n !== 'temporal-ui').every(([, ip]) => ip === '127.0.0.1')).toBe(true);
+  });
+
+  test('the Temporal UI runs with write actions disabled, whatever the environment says', () => {
+    for (const env of [{}, { TEMPORAL_DISABLE_WRITE_ACTIONS: 'false' }] as Record<string, string>[]) {
+      expect(envOf(resolved(env)['temporal-ui']).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    }
+  });
+
+  test('the gateway listens on every interface inside its container only, and trusts no proxy by default', () => {
+    const env = envOf(services.gateway);
+    expect(env).toMatchObject({ API_HOST: '0.0.0.0', API_TRUST_PROXY: 'false' });
+  });
+
+  test("the MySQL application user gets privileges on maohome, maodata, maopaper and mt_% only (never *.*, never Temporal's)", () => {
+    // The init script as sh runs it (heredoc escapes included), with `mysql` printing what it would send.
+    const script = interpolate((services['mysql-init'].command as string[])[2]);
+    const r = spawnSync('sh', ['-c', `mysql() { cat; }\n${script}`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', MAOTRADE_PASSWORD: 'pw1', TEMPORAL_PASSWORD: 'pw2' },
+    });
+    expect(r.status).toBe(0);
+    const statements = r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^(GRANT|REVOKE)\b/i.test(l));
+    const app = statements.filter((l) => l.includes("'maotrade'@"));
+    expect(app).toEqual([
+      "REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'maotrade'@'%';",
+      "GRANT ALL PRIVILEGES ON `maohome`.* TO 'maotrade'@'%';",
+      "GRANT ALL PRIVILEGES ON `maodata`.* TO 'maotrade'@'%';",
+      "GRANT ALL PRIVILEGES ON `maopaper`.* TO 'maotrade'@'%';",
+      "GRANT ALL PRIVILEGES ON `mt\\_%`.* TO 'maotrade'@'%';",
+    ]);
+    expect(statements.filter((l) => /\bON \*\.\*/.test(l))).toEqual([]);
+    expect(statements.filter((l) => l.includes("'temporal'@")).map((l) => /ON (\S+) TO/.exec(l)?.[1])).toEqual(['temporal.*', 'temporal_visibility.*']);
+  });
+
+  // Fails today: scripts/stack.sh grants ALL ON *.* WITH GRANT OPTION to the local user (its owners were
+  // asked to change it, issue 12). When it is fixed this fails: make it a plain `test`.
+  test.failing('the local stack (scripts/stack.sh) grants the application user the project schemas only', () => {
+    const stack = fs.readFileSync(path.join(ROOT, 'scripts', 'stack.sh'), 'utf8');
+    const grants = [...stack.matchAll(/GRANT [^"]*? ON (\S+) TO/g)].map((m) => m[1]);
+    expect(grants.length).toBeGreaterThan(0);
+    expect(grants.filter((on) => !/^`?(maohome|maodata|maopaper|mt\\_%)`?\.\*$/.test(on))).toEqual([]);
   });
 });
