@@ -9,7 +9,7 @@
 import type { SessionOutcome } from '../db/account-store';
 import type { OrderReport } from '../brokers/adapter';
 import type { Fill, OrderRecord } from '../trading/order';
-import { isFinal, nextCheckDelayMs, stateOfReport, transition, type OrderEvent, type ReportedState } from '../trading/order-lifecycle';
+import { canTransition, isFinal, nextCheckDelayMs, stateOfReport, transition, type OrderEvent, type ReportedState } from '../trading/order-lifecycle';
 import type { Position } from '../trading/position';
 import type { ExitReason } from '../trading/trade';
 import { emptyOutcome, type EngineContext } from './context';
@@ -138,6 +138,12 @@ export function* checkDueOrders(ctx: EngineContext, handlers: SettleHandlers): S
     t.notFound = 0;
     const to = stateOfReport(report);
     if (to === t.state && report.filledQuantity === t.filledQuantity) {
+      reschedule(ctx, t);
+      continue;
+    }
+    if (!canTransition(t.state, to)) {
+      // A report out of order (a fill going back): keep the state, never fail the session over it.
+      ports.log('error', 'broker report out of order; the order keeps its state', { account, clientOrderId: id, from: t.state, to, filledQuantity: report.filledQuantity });
       reschedule(ctx, t);
       continue;
     }

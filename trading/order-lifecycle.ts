@@ -9,8 +9,8 @@ import type { OrderReport } from './order-report';
  *   from \ to          submitted accepted partially-filled filled cancelled rejected expired unknown
  *   intent                 ✓
  *   submitted                       ✓          ✓            ✓        ✓         ✓        ✓       ✓
- *   accepted                                   ✓            ✓        ✓                  ✓       ✓
- *   partially-filled                           ✓            ✓        ✓                  ✓       ✓
+ *   accepted                                   ✓            ✓        ✓         ✓        ✓       ✓
+ *   partially-filled                           ✓            ✓        ✓         ✓        ✓       ✓
  *   unknown                         ✓          ✓            ✓        ✓         ✓        ✓       ✓
  *   filled | cancelled | rejected | expired: final, no transition out
  *
@@ -25,7 +25,8 @@ export type ReportedState = Exclude<OrderState, 'intent' | 'submitted'>;
 export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['filled', 'cancelled', 'rejected', 'expired']);
 
 const AFTER_SUBMIT: readonly OrderState[] = ['accepted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'expired', 'unknown'];
-const WHILE_WORKING: readonly OrderState[] = ['partially-filled', 'filled', 'cancelled', 'expired', 'unknown'];
+// A venue may still refuse an order it had accepted (Alpaca reports a cancel with nothing filled as refused).
+const WHILE_WORKING: readonly OrderState[] = ['partially-filled', 'filled', 'cancelled', 'rejected', 'expired', 'unknown'];
 
 export const TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[]>> = {
   intent: ['submitted'],

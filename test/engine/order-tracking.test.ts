@@ -179,3 +179,17 @@ describe('paged backfill (issue 11)', () => {
     expect(h.effects.filter((e) => e.kind === 'loadFrames')).toHaveLength(2);
   });
 });
+
+test('a working entry the venue then refuses (cancelled with nothing filled) ends rejected, and the system may trade again', () => {
+  const h = new EngineHarness({ systems: [scriptedSystem('s', SYM, [{ frame: 1, action: 'buy', quantity: 1 }, { frame: 2, action: 'close' }, { frame: 3, action: 'buy', quantity: 1 }])] });
+  h.faults.holdOrders = true;
+  h.feed(bars(SYM, flat(1, 100)));
+  const held = h.held.get('unit-000001')!;
+  held.report = { ...held.report, status: 'rejected', reason: 'canceled at Alpaca with nothing filled' };
+  h.advance(3_000);
+  expect(h.engine.status(0).ordersInFlight).toEqual([]);
+  expect(h.outcomes.flatMap((o) => o.orderEvents ?? []).map((e) => `${e.from}→${e.to}`)).toEqual(['submitted→accepted', 'accepted→rejected']);
+  h.faults.holdOrders = false;
+  h.feed(bars(SYM, flat(3, 100)).slice(1));
+  expect(h.engine.positions()).toEqual([expect.objectContaining({ positionRef: 'unit-000002' })]);
+});

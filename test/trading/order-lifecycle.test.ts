@@ -8,7 +8,8 @@ test('the table: final states have no way out, intent only goes to submitted, no
     expect(canTransition(from, 'intent')).toBe(false);
     if (from !== 'intent') expect(canTransition(from, 'submitted')).toBe(false);
   }
-  expect(canTransition('accepted', 'rejected')).toBe(false);
+  expect(canTransition('accepted', 'rejected')).toBe(true);
+  expect(canTransition('partially-filled', 'accepted')).toBe(false);
   expect(canTransition('unknown', 'rejected')).toBe(true);
   expect(canTransition('partially-filled', 'partially-filled')).toBe(true);
 });
