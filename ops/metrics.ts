@@ -153,7 +153,7 @@ export interface MetricsServer {
 }
 
 /** Serves `GET /metrics` (Prometheus text format) on `host:port`; port 0 picks a free one. */
-export async function startMetricsServer(registry: Registry, port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+export async function startMetricsServer(registry: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
@@ -176,6 +176,6 @@ export async function startMetricsServer(registry: Registry, port: number, host 
 }
 
 /** Where the Temporal SDK's Prometheus exporter listens: the port after METRICS_PORT. */
-export function temporalMetricsAddress(metricsPort: number, host = '0.0.0.0'): string {
+export function temporalMetricsAddress(metricsPort: number, host = '127.0.0.1'): string {
   return `${host}:${metricsPort + 1}`;
 }

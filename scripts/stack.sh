@@ -262,7 +262,9 @@ mariadb_up() {
   local u sql=""
   for u in "'$DB_USER'@'127.0.0.1'" "'$DB_USER'@'localhost'"; do
     sql+="CREATE USER IF NOT EXISTS $u IDENTIFIED BY '$DB_PASS'; ALTER USER $u IDENTIFIED BY '$DB_PASS';"
-    sql+="GRANT ALL PRIVILEGES ON *.* TO $u WITH GRANT OPTION;"
+    # Only the project's schemas (issue 12): not Temporal's or anything else on this server.
+    sql+="REVOKE ALL PRIVILEGES, GRANT OPTION FROM $u;"
+    for db in maohome maodata maopaper 'mt\_%'; do sql+="GRANT ALL PRIVILEGES ON \`$db\`.* TO $u;"; done
   done
   mariadb_root -e "$sql" >>"$LOGS/mariadb.log" 2>&1 || fail mariadb "could not create user $DB_USER"
   wait_until mariadb "$TIMEOUT" "mariadbd\|mysqld" "login as $DB_USER on 127.0.0.1:$MARIADB_PORT" mariadb_ready

@@ -18,7 +18,8 @@ export const IgConfigSchema = z
     baseUrl: z
       .string()
       .url('must be a URL')
-      .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+      // Credentials and session tokens travel on every call: https only, plain http only to this machine (the fakes).
+      .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u), 'must be an https URL')
       .transform((u) => u.replace(/\/+$/, '')),
     /** Time allowed for one HTTP request before it counts as a timeout (BrokerUnavailableError). */
     httpTimeoutMs: z.number().int().positive().default(10_000),

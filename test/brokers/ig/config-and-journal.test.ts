@@ -46,7 +46,9 @@ describe('igConfigFromEnv', () => {
   });
 
   test('a present but invalid secret is named without its value', () => {
-    expect(() => igConfigFromEnv({ ...GOOD_ENV, IG_BASE_URL: 'ftp://demo-api.ig.com' })).toThrow(/IG_BASE_URL: must be an http\(s\) URL/);
+    expect(() => igConfigFromEnv({ ...GOOD_ENV, IG_BASE_URL: 'ftp://demo-api.ig.com' })).toThrow(/IG_BASE_URL: must be an https URL/);
+    expect(() => igConfigFromEnv({ ...GOOD_ENV, IG_BASE_URL: 'http://demo-api.ig.com/gateway/deal' })).toThrow(/IG_BASE_URL: must be an https URL/);
+    expect(igConfigFromEnv({ ...GOOD_ENV, IG_BASE_URL: 'http://127.0.0.1:8123' }).baseUrl).toBe('http://127.0.0.1:8123');
     const msg = (() => {
       try {
         igConfigFromEnv({ ...GOOD_ENV, IG_IDENTIFIER: '' });
