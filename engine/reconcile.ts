@@ -68,6 +68,12 @@ export function* reconcile(ctx: EngineContext, reason: string): Step<Reconciliat
       const adopted: Position = { positionRef: b.positionRef, systemId: d.systemId, symbol: b.symbol, side: b.side, quantity: b.quantity, entryPrice: b.entryPrice, ...(b.stopLevel !== undefined ? { stop: b.stopLevel } : {}), openedAt: lastFrameOf(ctx, d.systemId) };
       state.positions[d.systemId] = adopted;
       outcome.openedPositions.push(adopted);
+      // The unknown order that opened it is answered by the position itself: it filled.
+      const origin = stillUnknown.findIndex((u) => u.clientOrderId === b.positionRef);
+      if (origin >= 0 && ctx.state.trackedOrders[d.systemId]?.record.clientOrderId === b.positionRef) {
+        const u = stillUnknown.splice(origin, 1)[0];
+        outcome.orders.push({ ...u, status: 'filled', fillPrice: b.entryPrice, reason: 'settled by reconciliation: the broker holds the position it opened' });
+      }
     } else if (d.broker) {
       foreign.push(d.broker);
     }
