@@ -3,7 +3,7 @@ import type { SessionConfigInput } from '../config/session-config';
 import type { TradingStateChange } from '../risk/trading-state';
 import type { RiskRefusal } from '../workflows/risk-view';
 import type { OrderSide } from '../brokers/adapter';
-import type { Frame } from '../market/frame';
+import type { Frame, FrameColumns } from '../market/frame';
 import type { TradingSystem } from '../systems/types';
 import type { Position } from '../trading/position';
 import type { Trade } from '../trading/trade';
@@ -13,8 +13,12 @@ import type { WorkingOrder } from '../trading/working-order';
 export type ProgressFn = (done: number, total: number) => void;
 
 export interface BacktestOptions {
-  /** One stream (same symbol and timeframe), strictly increasing starts, each valid under FrameSchema. */
-  frames: readonly Frame[];
+  /**
+   * One stream (same symbol and timeframe), strictly increasing starts, each valid under FrameSchema: as
+   * frame objects, or as columns (`frameColumnsOf`, market/frame.ts), which a long run reads through one
+   * reused frame object instead of an object per bar (same results).
+   */
+  frames: readonly Frame[] | FrameColumns;
   /**
    * A system name from the registry (`systems/registry.ts`), e.g. `ma-crossover`, or a system object
    * not (yet) registered, e.g. one under development or a test's scripted system.

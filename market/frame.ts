@@ -63,3 +63,43 @@ export function parseFrame(input: unknown): Frame {
   }
   return r.data;
 }
+
+/**
+ * Frames of one stream as columns, one Float64Array per field: a long series (a backtest's million bars)
+ * without an object per frame. `frameColumnsOf` builds it from frames; a backtest reads bar i through one
+ * reused Frame object (so nothing that gets a frame may keep it: systems/types.ts).
+ */
+export interface FrameColumns {
+  readonly symbol: string;
+  readonly timeframe: Frame['timeframe'];
+  readonly start: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+}
+
+/** The columns of frames of one stream (symbol and timeframe of frames[0]; throws on a frame of another stream). */
+export function frameColumnsOf(frames: readonly Frame[]): FrameColumns {
+  const n = frames.length;
+  const symbol = n > 0 ? frames[0].symbol : 'NONE';
+  const timeframe = n > 0 ? frames[0].timeframe : '1m';
+  const cols = { symbol, timeframe, start: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const f = frames[i];
+    if (f.symbol !== symbol || f.timeframe !== timeframe) throw new Error(`frames[${i}]: ${f.symbol} ${f.timeframe} is not the stream of frames[0] (${symbol} ${timeframe})`);
+    cols.start[i] = f.start;
+    cols.open[i] = f.open;
+    cols.high[i] = f.high;
+    cols.low[i] = f.low;
+    cols.close[i] = f.close;
+    cols.volume[i] = f.volume;
+  }
+  return cols;
+}
+
+/** Whether a series of frames is given as columns. */
+export function isFrameColumns(frames: readonly Frame[] | FrameColumns): frames is FrameColumns {
+  return !Array.isArray(frames);
+}
