@@ -92,10 +92,8 @@ test('opened at the broker by an order whose outcome was unknown: adopted for it
   expect(h.engine.state.foreignPositions).toEqual([]);
 });
 
-// BUG (reported, not fixed here): after the adoption above the order that opened the position stays
-// tracked as `unknown` (state.trackedOrders / unknownOrders): the system's own close is not sent
-// ("close not sent: an order of this system is not final"), and five minutes later the same order is
-// settled `rejected … never placed` while the position it opened is held. Flips to passing when fixed.
+// Found by this test (fixed in 1613d94): the order behind an adopted position stayed tracked as `unknown`,
+// so the system's close was not sent and five minutes later the order was settled `rejected … never placed`.
 test('an unknown order whose position reconciliation adopted is settled: its system can close the position, and no row says it was never placed', () => {
   const h = new EngineHarness({ systems: [scriptedSystem('s', SYM, [{ frame: 1, action: 'buy', quantity: 2, stop: 95 }, { frame: 3, action: 'close' }])] });
   h.faults.placeOrder = { type: 'BrokerUnavailableError', message: 'timeout' };
@@ -110,10 +108,8 @@ test('an unknown order whose position reconciliation adopted is settled: its sys
   expect(h.engine.trades()).toEqual([expect.objectContaining({ positionRef: 'unit-000001', exitReason: 'signal' })]);
 });
 
-// BUG (reported, not fixed here): an outcome that holds only adopted positions is not written:
-// engine/record.ts hasRecord does not count `openedPositions`, so reconcile() yields no recordOutcome and
-// mt_<account>.positions keeps the position as it was before the broker changed it (or never gets the
-// one reconciliation adopted). Flips to passing when fixed.
+// Found by these two tests (fixed in 1613d94): an outcome holding only adopted positions was not written
+// (engine/record.ts hasRecord ignored `openedPositions`), so mt_<account>.positions kept the old position.
 test('a position adopted as changed at the broker is written to the store', () => {
   const h = holding();
   h.brokerPositions = [atBroker({ quantity: 1, stopLevel: 96 })];
