@@ -6,11 +6,11 @@
  * in order before the frame that revealed it.
  */
 import type { EquityPoint, SessionOutcome } from '../db/account-store';
-import { streamKey, type Frame } from '../market/frame';
+import type { Frame } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
 import { emptyOutcome, type EngineContext } from './context';
 import type { Effect, Step } from './effects';
-import { handleFrame, processFrame } from './frame-step';
+import { handleFrame, processFrame, streamOf } from './frame-step';
 
 /** Frames per page: about 150 kB of frames in, one store write of as many equity rows out. */
 export const BACKFILL_PAGE_FRAMES = 1_000;
@@ -77,7 +77,7 @@ function* handleAll(ctx: EngineContext, key: string, frames: readonly Frame[]): 
  */
 export function* processFramePaged(ctx: EngineContext, frame: Frame): Step<boolean> {
   const { state } = ctx;
-  const key = streamKey(frame.symbol, frame.timeframe);
+  const key = streamOf(ctx, frame);
   const tf = timeframeMs(frame.timeframe);
   const last = state.lastFrames[key];
   if (last === undefined || frame.start <= last + tf || !ctx.ports.patched(PAGED_BACKFILL_PATCH)) {

@@ -7,7 +7,6 @@
  */
 import type { SessionStatus } from '../workflows/definitions';
 import type { EngineContext } from './context';
-import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
 
 export interface Degradation {
   since: number;
@@ -20,13 +19,6 @@ export interface Degradation {
 /** First retry after 30 s, doubling to at most 10 minutes. */
 export function degradedRetryDelayMs(retries: number): number {
   return Math.min(600_000, 30_000 * 2 ** Math.min(retries, 5));
-}
-
-/** A failure no retry of the same call can fix: the activity's failure is non-retryable. */
-export function needsPerson(err: unknown): boolean {
-  const cause = (err as { cause?: { type?: string; nonRetryable?: boolean } } | null)?.cause;
-  if (!cause) return false;
-  return cause.nonRetryable === true || (cause.type !== undefined && NON_RETRYABLE_BROKER_ERRORS.includes(cause.type));
 }
 
 /** What the session shows: degraded wins over running and paused while it lasts. */

@@ -7,6 +7,7 @@ import { NON_RETRYABLE_BROKER_ERRORS } from '../brokers/errors';
 interface FailureCause {
   type?: string;
   message?: string;
+  nonRetryable?: boolean;
 }
 
 function causeOf(err: unknown): FailureCause | undefined {
@@ -22,4 +23,11 @@ export function failureMessage(err: unknown): string {
 export function brokerRefusal(err: unknown): string | null {
   const cause = causeOf(err);
   return cause?.type && NON_RETRYABLE_BROKER_ERRORS.includes(cause.type) ? `${cause.type}: ${cause.message}` : null;
+}
+
+/** No retry of the same call can fix it (the activity's failure is non-retryable): a person must look (engine/degraded.ts). */
+export function needsPerson(err: unknown): boolean {
+  const cause = causeOf(err);
+  if (!cause) return false;
+  return cause.nonRetryable === true || (cause.type !== undefined && NON_RETRYABLE_BROKER_ERRORS.includes(cause.type));
 }

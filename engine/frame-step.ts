@@ -255,7 +255,8 @@ export function* handleFrame(ctx: EngineContext, frame: Frame, backfilled: boole
 }
 
 /** The stream key of a frame: a system's own (no string built) when one trades it, else built. */
-function streamOf(ctx: EngineContext, frame: Frame): string {
+/** The stream key of a frame: the system slot's cached one when a system trades it (no string built per frame). */
+export function streamOf(ctx: EngineContext, frame: Frame): string {
   const { slots } = ctx;
   for (let s = 0; s < slots.length; s++) {
     const { cfg } = slots[s];

@@ -14,8 +14,8 @@ import type { Position } from '../trading/position';
 import type { ExitReason } from '../trading/trade';
 import { emptyOutcome, type EngineContext } from './context';
 import type { Step } from './effects';
-import { degrade, needsPerson } from './degraded';
-import { failureMessage } from './failures';
+import { degrade } from './degraded';
+import { failureMessage, needsPerson } from './failures';
 import { recordOutcome } from './record';
 
 /** The protections an entry asked for, applied when its fill opens the position. */
@@ -42,6 +42,12 @@ export interface TrackedOrder {
   exitReason?: ExitReason;
 }
 
+/** What to do when a tracked order fills later: the entry's protections, or the close's reason. */
+export interface OrderPlan {
+  entry?: EntryPlan;
+  exitReason?: ExitReason;
+}
+
 /** The patch that guards the lifecycle: recorded histories of older runs replay without it. */
 export const ORDER_LIFECYCLE_PATCH = 'order-lifecycle';
 
@@ -63,7 +69,7 @@ export function track(
   record: OrderRecord,
   report: OrderReport | null,
   outcome: SessionOutcome,
-  plan: { entry?: EntryPlan; exitReason?: ExitReason },
+  plan: OrderPlan,
 ): TrackedOrder {
   const { state, ports } = ctx;
   const now = ports.now();

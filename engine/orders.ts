@@ -11,9 +11,8 @@ import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
 import { lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { brokerRefusal } from './failures';
-import { ORDER_LIFECYCLE_PATCH, track, type EntryPlan } from './order-tracking';
+import { ORDER_LIFECYCLE_PATCH, track, type OrderPlan } from './order-tracking';
 import { noteOrderSent } from './pre-trade-view';
-import type { ExitReason } from '../trading/trade';
 
 export type OrderSpec = Omit<OrderRequest, 'account' | 'clientOrderId' | 'type'>;
 export type OrderFrame = { start: number; close: number; timeframe: Frame['timeframe'] };
@@ -56,12 +55,6 @@ function dryRunFill(ctx: EngineContext, systemId: string, clientOrderId: string,
     fillPrice: frame?.close ?? ctx.state.lastPrice[spec.symbol] ?? 0,
     filledAt: frame ? frame.start + timeframeMs(frame.timeframe) : lastFrameOf(ctx, systemId),
   };
-}
-
-/** What to do when a tracked order fills later: the entry's protections, or the close's reason. */
-export interface OrderPlan {
-  entry?: EntryPlan;
-  exitReason?: ExitReason;
 }
 
 /**

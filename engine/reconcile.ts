@@ -12,8 +12,8 @@ import { emptyOutcome, lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { bookTrade } from './positions';
 import { diffPositions, type ReconciliationReport } from './reconciliation';
-import { degrade, needsPerson, recover } from './degraded';
-import { failureMessage } from './failures';
+import { degrade, recover } from './degraded';
+import { failureMessage, needsPerson } from './failures';
 import { dropSettled } from './order-tracking';
 import { recordOutcome } from './record';
 

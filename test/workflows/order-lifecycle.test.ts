@@ -8,6 +8,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Frame } from '../../market/frame';
 import { closePositionUpdate, positionsQuery, reconcileUpdate, statusQuery, tradesQuery } from '../../workflows/definitions';
 import { uniqueAccount } from '../support/env';
+import { until } from '../support/scripted-bars';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
 import { alpacaVenue } from '../support/venues';
 
@@ -24,15 +25,9 @@ function frames(symbol: string, closes: number[]): Frame[] {
   return closes.map((c, i) => ({ symbol, timeframe: '1m', start: t0 + i * 60_000, open: c, high: c + 0.5, low: c - 0.5, close: c, volume: 0 }));
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined as T);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The value of `probe` once `ok` holds (the shared poller: retries a query that fails while a worker restarts). */
+const when = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number) =>
+  until(what, async () => { const v = await probe(); return ok(v) ? v : undefined; }, timeoutMs ?? 60_000);
 
 const MA = (symbol: string) => ({ id: 'ma', system: 'ma-crossover', symbol, timeframe: '1m' as const, params: { fastPeriod: 1, slowPeriod: 2, stopDistancePct: 5, quantity: 1 } });
 
@@ -53,7 +48,7 @@ test('a working entry is tracked and settled by the timer, with no second entry;
     expect(await venue.submissions(account)).toBe(1);
 
     fake.releaseFills();
-    const positions = await until(() => handle.query(positionsQuery), (p) => p.length === 1);
+    const positions = await when('the released entry to open the position', () => handle.query(positionsQuery), (p) => p.length === 1);
     expect(positions[0]).toMatchObject({ side: 'short', quantity: 1 });
     expect((await handle.query(statusQuery)).ordersInFlight).toEqual([]);
     expect(await venue.submissions(account)).toBe(1);
@@ -65,7 +60,7 @@ test('a working entry is tracked and settled by the timer, with no second entry;
     expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
     expect(await venue.submissions(account)).toBe(2);
     fake.releaseFills();
-    const trades = await until(() => handle.query(tradesQuery), (t) => t.length === 1);
+    const trades = await when('the released close to book the trade', () => handle.query(tradesQuery), (t) => t.length === 1);
     expect(trades[0]).toMatchObject({ exitReason: 'manual', quantity: 1 });
     expect(await handle.query(positionsQuery)).toEqual([]);
     expect(fake.positions()).toEqual([]);
@@ -97,7 +92,7 @@ test('a 401 window during reconciliation degrades the session instead of failing
     expect(described.status.name).toBe('RUNNING');
     expect(described.searchAttributes.MaoStatus).toEqual(['degraded']);
     // The retry is 30 s after, when the 401 window has passed.
-    const recovered = await until(() => handle.query(statusQuery), (s) => s.status === 'running', 90_000);
+    const recovered = await when('the session to recover', () => handle.query(statusQuery), (s) => s.status === 'running', 90_000);
     expect(recovered.degraded).toBeNull();
     expect(await handle.query(positionsQuery)).toHaveLength(1);
     await handle.terminate('test done');
