@@ -75,7 +75,9 @@ async function startOrFind(client: Client, cfg: ReturnType<typeof loadConfigOrEx
       },
     ],
     // Pre-trade limits and a daily-loss protection (the replay sends many frames a minute, hence the order rate).
-    risk: { maxOrderQuantity: 50_000, maxOpenPositions: 4, maxOrdersPerMinute: 120 },
+    // 10,000 units of EUR/USD is about 11,000 of notional: above the default of 10% of the 100,000 balance
+    // (risk/default-limits.ts), so the demo states the limits it trades under instead of leaning on defaults.
+    risk: { maxOrderQuantity: 50_000, maxOrderNotional: 25_000, maxTotalExposure: 100_000, maxOpenPositions: 4, maxOrdersPerMinute: 120 },
     protections: { dailyLoss: { limit: 5_000, action: 'reducing' } },
   };
   try {
