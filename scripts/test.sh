@@ -8,4 +8,5 @@ cd "$ROOT"
 # Lint first (typed: no floating promises, the workflow sandbox's import boundary): a lint error fails the run.
 npx eslint .
 bash scripts/stack.sh up
+bash scripts/test-tools.sh
 exec npx jest --runInBand "$@"
