@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { OrderReport, OrderRequest } from '../brokers/adapter';
 import type { BreakerState } from '../brokers/resilience';
 import type { SessionOutcome } from '../db/account-store';
+import type { OrderRecord } from '../trading/order';
 
 /** Gauge values of a circuit breaker's state. */
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 2 };
@@ -22,12 +23,42 @@ export interface BreakerSource {
 
 export type AppMetrics = ReturnType<typeof createMetrics>;
 
+/** Order statuses that are not final at the venue (trading/order.ts): counted and aged by `maotrade_orders_open*`. */
+export const OPEN_ORDER_STATUSES: readonly string[] = ['pending', 'accepted', 'partially-filled', 'working', 'unknown'];
+
+/**
+ * Broker reads whose non-retryable failure degrades a session (engine/degraded.ts: an order or stop
+ * check, reconciliation's positions, the account balance): a person must look.
+ */
+export const DEGRADING_READS: readonly string[] = ['getOrder', 'getPositions', 'getAccount'];
+
+interface OpenOrder {
+  account: string;
+  status: string;
+  /** When it was first recorded in this status (by this process). */
+  since: number;
+}
+
 /** The registry and the application metrics of one process; `service` labels everything it exports. */
 export function createMetrics(service: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: 'maotrade_process_' });
   const breakers: BreakerSource[] = [];
+  const openOrders = new Map<string, OpenOrder>();
+  /** Per (account, status) of the open orders: how many, and since when the oldest. */
+  const openOrderGroups = () => {
+    const groups = new Map<string, { labels: { account: string; status: string }; count: number; oldest: number }>();
+    for (const o of openOrders.values()) {
+      const key = `${o.account}\u0000${o.status}`;
+      const g = groups.get(key);
+      if (g) {
+        g.count += 1;
+        g.oldest = Math.min(g.oldest, o.since);
+      } else groups.set(key, { labels: { account: o.account, status: o.status }, count: 1, oldest: o.since });
+    }
+    return [...groups.values()];
+  };
   const metrics = {
     registry,
     ordersPlaced: new Counter({
@@ -76,6 +107,47 @@ export function createMetrics(service: string) {
         for (const b of breakers) this.set({ broker: b.name }, BREAKER_STATE_VALUE[b.state]);
       },
     }),
+    sessionLastFrame: new Gauge({
+      name: 'maotrade_session_last_frame_timestamp_seconds',
+      help: 'Time (epoch s) of the last frame a session recorded an outcome for, by account',
+      labelNames: ['account'] as const,
+      registers: [registry],
+    }),
+    ordersOpen: new Gauge({
+      name: 'maotrade_orders_open',
+      help: 'Orders not final at the venue as their sessions last recorded them (since this process started), by account and status',
+      labelNames: ['account', 'status'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of openOrderGroups()) this.set(g.labels, g.count);
+      },
+    }),
+    ordersOpenOldest: new Gauge({
+      name: 'maotrade_orders_open_oldest_age_seconds',
+      help: 'How long the oldest order not final has been in its status, by account and status (pending, accepted, partially-filled, working, unknown)',
+      labelNames: ['account', 'status'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const g of openOrderGroups()) this.set(g.labels, Math.max(0, now - g.oldest) / 1000);
+      },
+    }),
+    brokerReadsNeedingPerson: new Counter({
+      name: 'maotrade_broker_reads_needing_person_total',
+      help: 'Broker reads that failed non-retryably (order check, positions, account): each degrades the session that asked, by broker and activity',
+      labelNames: ['broker', 'activity'] as const,
+      registers: [registry],
+    }),
+    /** Follows the orders a session records: open ones are counted and aged, a final one is forgotten. */
+    trackOrders(account: string, orders: readonly Pick<OrderRecord, 'clientOrderId' | 'status'>[], now = Date.now()): void {
+      for (const o of orders) {
+        const key = `${account}\u0000${o.clientOrderId}`;
+        if (!OPEN_ORDER_STATUSES.includes(o.status)) openOrders.delete(key);
+        else if (openOrders.get(key)?.status !== o.status) openOrders.set(key, { account, status: o.status, since: now });
+      }
+    },
     /** Reads the breaker's state on every scrape. */
     watchBreaker(source: BreakerSource): void {
       breakers.push(source);
@@ -89,12 +161,31 @@ type Activities = Record<string, (...args: any[]) => Promise<any>>;
 
 const isNonRetryable = (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable;
 
-/** Counts orders in `placeOrder` without touching the activity code: placed, rejected, failed attempts. */
+/**
+ * Counts orders in `placeOrder` without touching the activity code (placed, rejected, failed attempts),
+ * and the broker reads that failed for good (what degrades a session).
+ */
 export function instrumentBrokerActivities<T extends Activities>(acts: T, metrics: AppMetrics, broker: string): T {
+  const reads: Activities = {};
+  for (const activity of DEGRADING_READS) {
+    const read = acts[activity];
+    if (!read) continue;
+    reads[activity] = async (...args: unknown[]) => {
+      try {
+        return await read(...args);
+      } catch (err) {
+        if (isNonRetryable(err)) metrics.brokerReadsNeedingPerson.inc({ broker, activity });
+        throw err;
+      }
+    };
+  }
   const placeOrder = acts.placeOrder as ((order: OrderRequest) => Promise<OrderReport>) | undefined;
-  if (!placeOrder) return acts;
+  if (!placeOrder) return { ...acts, ...reads };
+  // Exported at 0 from the start, so rate() and increase() have a series before the first order.
+  for (const counter of [metrics.ordersPlaced, metrics.ordersRejected, metrics.ordersFailed]) counter.inc({ broker }, 0);
   return {
     ...acts,
+    ...reads,
     async placeOrder(order: OrderRequest): Promise<OrderReport> {
       try {
         const report = await placeOrder(order);
@@ -126,6 +217,7 @@ export function instrumentSessionActivities<T extends Activities>(acts: T, metri
   if (recordOutcome) {
     wrapped.recordOutcome = async (account: string, outcome: SessionOutcome) => {
       await recordOutcome(account, outcome);
+      metrics.trackOrders(account, outcome.orders);
       if (outcome.fills.length) metrics.fills.inc({ account }, outcome.fills.length);
       if (outcome.equity) {
         const e = outcome.equity;
@@ -134,6 +226,9 @@ export function instrumentSessionActivities<T extends Activities>(acts: T, metri
         metrics.pnl.set({ account, kind: 'total' }, e.realisedPnl + e.unrealisedPnl);
         metrics.frameLag.observe({ stage: 'session' }, Math.max(0, Date.now() - e.ts) / 1000);
       }
+      // Frames come in order, so the outcome's newest equity point is the session's last frame.
+      const lastTs = (outcome.equityPoints ?? []).reduce((t, p) => Math.max(t, p.ts), outcome.equity?.ts ?? 0);
+      if (lastTs > 0) metrics.sessionLastFrame.set({ account }, lastTs / 1000);
     };
   }
   const storeFrames = acts.storeFrames as ((frames: FrameLike[]) => Promise<void>) | undefined;
