@@ -10,6 +10,9 @@ import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfigOrExit } from '../config/env';
+import { createLogger } from '../logging/logger';
+import { DemoFeed } from '../market/demo-feed';
+import { plainStyle } from '../cli/settings';
 import { createPool } from '../db/pool';
 import { MarketDataStore } from '../db/market-data-store';
 import { migrateShared } from '../db/migrate';
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
   const trades = await handle.query(tradesQuery);
   const pnl = await handle.query(pnlQuery);
   const status = await handle.query(statusQuery);
-  const table = new Table({ head: ['closed (UTC)', 'system', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
+  const table = new Table({ style: plainStyle(), head: ['closed (UTC)', 'system', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
   for (const t of trades.slice(-12)) {
     table.push([new Date(t.closedAt).toISOString().slice(5, 16).replace('T', ' '), t.systemId, t.side, t.quantity, t.entryPrice.toFixed(5), t.exitPrice.toFixed(5), fmt(t.pnl), t.exitReason]);
   }
@@ -174,15 +177,21 @@ async function main(): Promise<void> {
     await pool.end();
     return;
   }
-  // The demo's data feeder: one closed frame per minute, stored first (the venue's price feed), then signalled.
+  // The demo's data feeder: one closed frame per minute, stored first (the venue's price feed), then
+  // signalled; a failed store or signal (MariaDB, Temporal restarting) is retried with backoff and the
+  // frames missed meanwhile are caught up (market/demo-feed.ts).
   process.stdout.write('live feeder: one frame per minute\n');
-  for (;;) {
-    const next = Math.floor(Date.now() / TF_MS) * TF_MS + TF_MS;
-    await new Promise((r) => setTimeout(r, next - Date.now() + 500));
-    const frames = marketFrames(next - TF_MS, next);
-    await market.upsertCandles(frames);
-    await handle.signal(frameSignal, frames);
-  }
+  const log = createLogger({ level: cfg.logLevel, service: 'demo-feeder' });
+  const feed = new DemoFeed(
+    {
+      framesBetween: marketFrames,
+      store: (frames) => market.upsertCandles(frames),
+      deliver: (frames) => handle.signal(frameSignal, frames),
+      log: (level, message, fields) => log[level](fields, message),
+    },
+    { frameMs: TF_MS, lastDelivered: Math.max(lastDone, ...todo.map((f) => f.start)) },
+  );
+  await feed.run();
 }
 
 main().catch((err) => {
