@@ -21,6 +21,8 @@ import { registerSessionCommandRoutes } from './routes/session-commands';
 import { registerLogRoutes } from './routes/logs';
 import { registerUserRoutes } from './routes/users';
 import { registerTradingStateRoutes } from './routes/trading-state';
+import { registerDeskRoutes } from './routes/desk';
+import { registerUiRoutes } from './routes/ui';
 
 export interface GatewayOptions {
   client: Client;
@@ -117,6 +119,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   registerLogRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerDeskRoutes(app, deps);
+  registerUiRoutes(app);
 
   await app.ready();
   return app;

@@ -63,6 +63,10 @@ const TABLE: Record<string, Row> = {
   'POST /users/{name}/rotate': { codes: T('                         401 401 401 403 403 403 403 403 403 200') },
   'POST /users/{name}/revoke': { codes: T('                         401 401 401 403 403 403 403 403 403 200') },
   'GET /audit': { codes: T('                                        401 401 401 403 403 200 403 403 200 200') },
+  // The desk's reads (api/routes/desk.ts): any valid token may see its own grants.
+  'GET /me': { codes: T('                                           401 401 401 200 200 200 200 200 200 200') },
+  'GET /sessions/{account}/candles': { codes: READ_X },
+  'GET /accounts/{account}/pnl-today': { codes: READ_X },
 };
 
 let pool: Pool;
