@@ -1,4 +1,5 @@
 import { parseEnv, type AppConfig } from '../config/env';
+import { tableStyle } from './terminal';
 
 /**
  * The CLI reads the same environment as the workers (TEMPORAL_ADDRESS, MYSQL_URL, ...); options on the
@@ -15,7 +16,7 @@ export function secondsOption(value: string, name: string): number {
   return n * 1000;
 }
 
-/** cli-table3 colours only on a terminal: piped output stays plain text. */
+/** cli-table3 colours only on a terminal and never with NO_COLOR (cli/terminal.ts): piped output stays plain text. */
 export function plainStyle(): { head: string[]; border: string[] } | undefined {
-  return process.stdout.isTTY ? undefined : { head: [], border: [] };
+  return tableStyle();
 }

@@ -4,14 +4,18 @@
  *   npm run backtest -- --csv candles.csv [--symbol S --timeframe 1m] [--system ma-crossover]
  *       [--params '{"fastPeriod":5}'] [--out report.html|chart.svg]
  *   npm run backtest -- --symbol EURUSD --timeframe 1m --from 2024-01-01 --to 2024-02-01 ...
+ * --json prints one JSON document (run, params, stats, diagnostics, every trade, the chart written)
+ * instead of the text and tables. Tables are coloured only on a terminal without NO_COLOR; a progress
+ * bar (stderr, terminal only) shows on long runs.
  * Fill model: --spread-bps, --slippage-bps (paper venue defaults otherwise); --balance sets the start.
  * Exit codes: 0 done, 2 bad input (arguments, file, parameters, no frames).
  */
 import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
+import { plainStyle } from '../cli/settings';
+import { progressBar } from '../cli/terminal';
 import { loadConfigOrExit } from '../config/env';
 import { createPool } from '../db/pool';
 import { MarketDataStore } from '../db/market-data-store';
@@ -25,7 +29,7 @@ import { statsRows } from '../backtest/report';
 import { writeEquityReport } from '../backtest/chart';
 
 const USAGE = `usage: backtest (--csv FILE | --symbol S --timeframe TF [--from T] [--to T]) [--system NAME] [--params JSON]
-                [--out report.html|chart.svg] [--trades trades.csv] [--spread-bps N] [--slippage-bps N] [--balance N] [--max-points N]
+                [--out report.html|chart.svg] [--trades trades.csv] [--spread-bps N] [--slippage-bps N] [--balance N] [--max-points N] [--json]
   T is epoch milliseconds or ISO-8601 (UTC unless it has an offset).`;
 
 const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
       'slippage-bps': { type: 'string' },
       balance: { type: 'string' },
       'max-points': { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -135,12 +140,17 @@ async function main(): Promise<void> {
   }
   const first = frames[0];
   const last = frames[frames.length - 1];
-  process.stdout.write(
+  const json = a.json === true;
+  // With --json, stdout carries the one document only.
+  const say = (text: string) => {
+    if (!json) process.stdout.write(text);
+  };
+  say(
     `${a.system} on ${first.symbol} ${first.timeframe}: ${frames.length.toLocaleString('en-US')} bars, ` +
       `${new Date(first.start).toISOString()} → ${new Date(last.start).toISOString()}\n`,
   );
 
-  const bar = frames.length >= 100_000 ? new SingleBar({ format: '  backtest [{bar}] {percentage}% {value}/{total} bars  {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
+  const bar = frames.length >= 100_000 ? progressBar('  backtest [{bar}] {percentage}% {value}/{total} bars  {eta_formatted}') : null;
   bar?.start(frames.length, 0);
   const t0 = performance.now();
   const result = runBacktest({
@@ -155,25 +165,25 @@ async function main(): Promise<void> {
   const ms = performance.now() - t0;
   bar?.stop();
 
-  process.stdout.write(`params ${JSON.stringify(result.params)}\n`);
-  const table = new Table({ head: ['statistic', 'value'] });
+  say(`params ${JSON.stringify(result.params)}\n`);
+  const table = new Table({ style: plainStyle(), head: ['statistic', 'value'] });
   for (const row of statsRows(result.stats)) table.push(row);
-  process.stdout.write(`${table.toString()}\n`);
+  say(`${table.toString()}\n`);
   const d = result.diagnostics;
   if (d.systemErrors || d.invalidDecisions || d.rejectedOrders) {
-    process.stdout.write(`diagnostics: ${d.systemErrors} system error(s), ${d.invalidDecisions} invalid decision(s), ${d.rejectedOrders} rejected order(s)\n`);
+    say(`diagnostics: ${d.systemErrors} system error(s), ${d.invalidDecisions} invalid decision(s), ${d.rejectedOrders} rejected order(s)\n`);
   }
   // The trade list: the last few here, all of them as CSV with --trades.
-  const recent = new Table({ head: ['closed (UTC)', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
+  const recent = new Table({ style: plainStyle(), head: ['closed (UTC)', 'side', 'qty', 'entry', 'exit', 'P&L', 'exit reason'] });
   for (const t of result.trades.slice(-10)) recent.push([utc(t.closedAt), t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl.toFixed(2), t.exitReason]);
-  process.stdout.write(`last ${Math.min(10, result.trades.length)} of ${result.trades.length} trades:\n${recent.toString()}\n`);
+  say(`last ${Math.min(10, result.trades.length)} of ${result.trades.length} trades:\n${recent.toString()}\n`);
   if (a.trades) {
     const header = 'position_ref,side,quantity,entry_price,exit_price,pnl,opened_at,closed_at,exit_reason';
     const rows = result.trades.map((t) => [t.positionRef, t.side, t.quantity, t.entryPrice, t.exitPrice, t.pnl, new Date(t.openedAt).toISOString(), new Date(t.closedAt).toISOString(), t.exitReason].join(','));
     fs.writeFileSync(a.trades, `${header}\n${rows.join('\n')}\n`);
-    process.stdout.write(`trades: ${a.trades} (${result.trades.length} rows)\n`);
+    say(`trades: ${a.trades} (${result.trades.length} rows)\n`);
   }
-  process.stdout.write(`ran in ${ms.toFixed(0)} ms (${Math.round(frames.length / (ms / 1000)).toLocaleString('en-US')} bars/s)\n`);
+  say(`ran in ${ms.toFixed(0)} ms (${Math.round(frames.length / (ms / 1000)).toLocaleString('en-US')} bars/s)\n`);
 
   const written = await writeEquityReport(a.out!, {
     equityCurve: result.equityCurve,
@@ -182,7 +192,25 @@ async function main(): Promise<void> {
     subtitle: [`${utc(first.start)} → ${utc(last.start)} UTC, ${frames.length.toLocaleString('en-US')} bars`, `params ${JSON.stringify(result.params)}`],
     maxPoints,
   });
-  process.stdout.write(`chart: ${written.file} (${written.format}, ${written.points.toLocaleString('en-US')} points of ${written.bars.toLocaleString('en-US')} bars)\n`);
+  say(`chart: ${written.file} (${written.format}, ${written.points.toLocaleString('en-US')} points of ${written.bars.toLocaleString('en-US')} bars)\n`);
+  if (json) {
+    const doc = {
+      system: a.system,
+      symbol: first.symbol,
+      timeframe: first.timeframe,
+      bars: frames.length,
+      from: new Date(first.start).toISOString(),
+      to: new Date(last.start).toISOString(),
+      params: result.params,
+      stats: result.stats,
+      diagnostics: result.diagnostics,
+      trades: result.trades,
+      ...(a.trades ? { tradesFile: a.trades } : {}),
+      chart: written,
+      ms: Math.round(ms),
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
 }
 
 main().catch((err) => {

@@ -6,13 +6,13 @@
  *   tsx scripts/demo.ts --live    then keep feeding one closed frame per minute (the demo's data feeder)
  */
 import { plot } from 'asciichart';
-import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfigOrExit } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { DemoFeed } from '../market/demo-feed';
 import { plainStyle } from '../cli/settings';
+import { progressBar } from '../cli/terminal';
 import { createPool } from '../db/pool';
 import { MarketDataStore } from '../db/market-data-store';
 import { migrateShared } from '../db/migrate';
@@ -133,16 +133,17 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\nMAOTrade paper demo — account "${ACCOUNT}", ${SYMBOL} ${TF}, moving-average crossover + channel breakout (bracket, trailing stop)\n`);
   if (todo.length) {
-    const bar = new SingleBar({ format: '  replaying market  [{bar}] {value}/{total} frames  {orders} orders', hideCursor: true }, Presets.shades_classic);
-    bar.start(todo.length, 0, { orders: before.orderSeq });
+    const bar = progressBar('  replaying market  [{bar}] {value}/{total} frames  {orders} orders');
+    if (bar) bar.start(todo.length, 0, { orders: before.orderSeq });
+    else process.stdout.write(`  replaying ${todo.length} frames of the market\n`);
     // The venue fills at the latest price it knows: store and deliver the frames one small batch at a time.
     for (let i = 0; i < todo.length; i += 1) {
       await market.upsertCandles([todo[i]]);
       await handle.executeUpdate(submitFramesUpdate, { args: [[todo[i]]] });
       const s = await waitProcessed(handle, todo[i].start);
-      bar.update(i + 1, { orders: s.orderSeq });
+      bar?.update(i + 1, { orders: s.orderSeq });
     }
-    bar.stop();
+    bar?.stop();
   } else {
     process.stdout.write('  session already up to date\n');
   }
