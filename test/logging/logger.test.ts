@@ -71,6 +71,75 @@ describe('createLogger (stdout only)', () => {
   });
 });
 
+describe('createLogger: credentials at any depth, any spelling, in errors too (issue 12, item 6)', () => {
+  const SECRET = 's3cr3t';
+  const logged = (write: (l: ReturnType<typeof createLogger>) => void) => {
+    const out = collector();
+    write(createLogger({ level: 'trace', service: 't', stdout: out.stream }));
+    return { text: out.lines.join('\n'), lines: out.parsed() };
+  };
+
+  it('the header and field names the adapters use, nested deep, in any case', () => {
+    const { text, lines } = logged((l) =>
+      l.error(
+        {
+          err: { request: { headers: { 'x-ig-api-key': SECRET } } },
+          alpaca: { secretKey: SECRET },
+          deep: {
+            a: { b: { c: { d: { headers: { 'X-IG-API-KEY': SECRET, CST: SECRET, 'X-SECURITY-TOKEN': SECRET, 'APCA-API-KEY-ID': SECRET, 'APCA-API-SECRET-KEY': SECRET, Authorization: SECRET } } } } },
+            list: [{ config: { keyId: SECRET, Password: SECRET, accessToken: SECRET, refresh_token: SECRET } }],
+            rawHeaders: ['Content-Type', 'application/json', 'CST', SECRET, 'x-security-token', SECRET],
+          },
+          env: { IG_PASSWORD: SECRET, ALPACA_SECRET_KEY: SECRET, IG_API_KEY: SECRET },
+          price: 1.2345,
+          orderId: 'o-1',
+        },
+        'broker call failed',
+      ),
+    );
+    expect(text).not.toContain(SECRET);
+    expect(lines[0]).toMatchObject({
+      err: { request: { headers: { 'x-ig-api-key': REDACTED } } },
+      alpaca: { secretKey: REDACTED },
+      deep: { rawHeaders: ['Content-Type', 'application/json', 'CST', REDACTED, 'x-security-token', REDACTED] },
+      price: 1.2345,
+      orderId: 'o-1',
+      msg: 'broker call failed',
+    });
+  });
+
+  it('an Error whose properties (and cause) carry a CST header: type, message and stack kept, no secret', () => {
+    const cause = Object.assign(new Error('login failed'), { response: { headers: { 'x-security-token': SECRET } } });
+    const err = Object.assign(new TypeError('IG answered 401', { cause }), { status: 401, request: { headers: { CST: SECRET, 'X-IG-API-KEY': SECRET } } });
+    const direct = logged((l) => l.error(err));
+    const wrapped = logged((l) => l.warn({ err, account: 'acc1' }, 'retrying'));
+    const nested = logged((l) => l.warn({ failure: { last: err } }, 'gave up'));
+    for (const { text } of [direct, wrapped, nested]) expect(text).not.toContain(SECRET);
+    expect(direct.lines[0]).toMatchObject({ msg: 'IG answered 401', err: { type: 'TypeError', status: 401, request: { headers: { CST: REDACTED } } } });
+    expect(String(direct.lines[0].err && (direct.lines[0].err as { stack: string }).stack)).toContain('IG answered 401');
+    expect(String((direct.lines[0].err as { message: string }).message)).toContain('login failed'); // the cause is still told
+    expect(wrapped.lines[0]).toMatchObject({ account: 'acc1', err: { type: 'TypeError', request: { headers: { 'X-IG-API-KEY': REDACTED } } } });
+    // The logged objects themselves are left as they were.
+    expect((err as unknown as { request: { headers: { CST: string } } }).request.headers.CST).toBe(SECRET);
+  });
+
+  it('child bindings, cycles and absurd depth: nothing unchecked is written', () => {
+    const loop: Record<string, unknown> = { name: 'loop', auth: { token: SECRET } };
+    loop.self = loop;
+    let deep: Record<string, unknown> = { apiKey: SECRET };
+    for (let i = 0; i < 40; i++) deep = { next: deep };
+    const { text, lines } = logged((l) => l.child({ ig: { session: { cst: SECRET } } }).info({ loop, deep }, 'odd shapes'));
+    expect(text).not.toContain(SECRET);
+    expect(lines[0]).toMatchObject({ ig: { session: { cst: REDACTED } }, loop: { name: 'loop', self: '[Circular]' }, msg: 'odd shapes' });
+  });
+
+  it('an ordinary line is written unchanged and not copied', () => {
+    const obj = { account: 'acc1', order: { side: 'buy', quantity: 10, tokensUsed: undefined }, at: new Date(0), ids: ['a', 'b'] };
+    const { lines } = logged((l) => l.info(obj, 'order placed'));
+    expect(lines[0]).toMatchObject({ account: 'acc1', order: { side: 'buy', quantity: 10 }, at: '1970-01-01T00:00:00.000Z', ids: ['a', 'b'] });
+  });
+});
+
 describe('createLogger with MongoLogSink (FerretDB)', () => {
   let client: MongoClient;
   let db: Db;
