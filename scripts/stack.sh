@@ -136,6 +136,21 @@ stop_svc() {
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
 # ================================================================ Temporal
+# Test runs and benches have a namespace of their own (test/support/env.ts): task queues are per
+# namespace, so their workers never poll the main job's. test_ns_ensure <cli> <log>: registers it with
+# the session search attributes, idempotently; true once a query on all of them is accepted.
+TEST_NAMESPACE="${MAOTRADE_TEST_NAMESPACE:-maotrade-test}"
+test_ns_ensure() {
+  local cli=$1 log=$2 sa out q=""
+  "$cli" operator namespace describe --namespace "$TEST_NAMESPACE" >/dev/null 2>&1 \
+    || "$cli" operator namespace create --namespace "$TEST_NAMESPACE" --retention 24h >>"$log" 2>&1 || true
+  out=$("$cli" operator search-attribute list --namespace "$TEST_NAMESPACE" -o json 2>/dev/null) || return 1
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -q "\"$sa\"" <<<"$out" || "$cli" operator search-attribute create --namespace "$TEST_NAMESPACE" --name "$sa" --type Keyword >>"$log" 2>&1 || true
+    q+="${q:+ AND }$sa = 'stack-sh-probe'"
+  done
+  "$cli" workflow list --namespace "$TEST_NAMESPACE" --query "$q" --limit 1 >/dev/null 2>&1
+}
 temporal() { "$BIN/temporal" "$@" --address "$TEMPORAL_ADDRESS" --command-timeout 5s; }
 temporal_health() { [[ -x $BIN/temporal ]] && temporal operator cluster health >/dev/null 2>&1; }
 temporal_sa_missing() {
@@ -200,6 +215,7 @@ temporal_up() {
     done
   fi
   wait_until temporal "$TIMEOUT" "" "search attributes ${SEARCH_ATTRIBUTES[*]}" temporal_sa_ready
+  wait_until temporal "$TIMEOUT" "" "test namespace $TEST_NAMESPACE" test_ns_ensure temporal "$LOGS/temporal.log"
   ok temporal "$TEMPORAL_ADDRESS (UI $ui)$origin"
 }
 
@@ -550,6 +566,7 @@ temporal_server_up() {
   missing=$(ts_sa_missing)
   [[ -z $missing ]] || step "registering search attributes $missing (Keyword) in namespace $TS_NAMESPACE"
   wait_until temporal-server "$TIMEOUT" "$own" "search attributes ${SEARCH_ATTRIBUTES[*]}" ts_sa_ensure
+  wait_until temporal-server "$TIMEOUT" "$own" "test namespace $TEST_NAMESPACE" test_ns_ensure tsrv "$LOGS/temporal-server.log"
   ok temporal-server "$TS_ADDRESS namespace $TS_NAMESPACE, search attributes ${SEARCH_ATTRIBUTES[*]} (metrics http://127.0.0.1:$TS_METRICS_PORT/metrics)"
 
   CUR_SVC=temporal-ui

@@ -6,9 +6,10 @@ import { MongoLogSink } from '../../logging/mongo-sink';
 import { accountFromWorkflowId, createTemporalLogger, temporalMetaToFields } from '../../logging/temporal-logger';
 import * as activities from './fixtures/logging-activities';
 import { loggingWorkflow } from './fixtures/logging-workflow';
+import { TEST_ENV } from '../support/env';
 
 const MONGO_URL = process.env.MONGO_TEST_URL ?? 'mongodb://127.0.0.1:27017';
-const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = TEST_ENV;
 const DB_NAME = `maologs_test_${process.pid}_temporal`;
 
 function collector() {
@@ -112,8 +113,9 @@ describe('Runtime.install({ logger }) end to end (Temporal dev server + FerretDB
         activities,
         taskQueue,
         connection: workerConnection,
+        namespace: TEMPORAL_NAMESPACE,
       });
-      const client = new Client({ connection });
+      const client = new Client({ connection, namespace: TEMPORAL_NAMESPACE });
       const result = await worker.runUntil(
         client.workflow.execute(loggingWorkflow, { args: [tag], workflowId: `session-${account}`, taskQueue }),
       );
