@@ -11,6 +11,7 @@ import { SessionConfigSchema } from '../config/session-config';
 import { PaperConfigSchema, type PaperConfig } from '../brokers/paper/config';
 import type { EnginePorts } from '../engine/context';
 import { runSync, type Effect } from '../engine/effects';
+import { fixLimits } from '../engine/limits';
 import { SessionEngine } from '../engine/session-engine';
 import { SYSTEM_FAILED, SYSTEM_INVALID_DECISION, frameStep } from '../engine/frame-step';
 import { isFrameColumns, type Frame } from '../market/frame';
@@ -177,8 +178,10 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
       timersChanged = true;
     },
   };
-  const engine = new SessionEngine({ config, features: { riskEngine: true }, ports, resolveSystem: () => impl, recordEveryFrame: false });
+  const engine = new SessionEngine({ config, features: { riskEngine: true, accountCurrency: true }, ports, resolveSystem: () => impl, recordEveryFrame: false });
   engine.state.startingBalance = startingBalance;
+  // The limits a live session fixes at its start from the broker's balance: the same defaults here.
+  fixLimits(engine.ctx, startingBalance, paper.currency);
   engine.armTimers();
 
   const venue = new BacktestPaperVenue(paper);

@@ -6,6 +6,7 @@
 import { stopOnWrongSide, stopReport, type Instrument, type OrderReport, type StopReport, type StopRequest } from '../brokers/adapter';
 import type { PaperConfig } from '../brokers/paper/config';
 import { marketFillPrice, stopFillPrice } from '../brokers/paper/fill-model';
+import { paperMoneyFacts, type PaperMoneyFacts } from '../brokers/paper/instruments';
 import type { Effect } from '../engine/effects';
 import type { Frame } from '../market/frame';
 import { round8 } from '../trading/trade';
@@ -18,8 +19,11 @@ export class BacktestPaperVenue {
   private readonly stops = new Map<string, { side: 'long' | 'short'; level: number; symbol: string; quantity: number }>();
   private readonly halfSpread: number;
 
+  private readonly money: PaperMoneyFacts;
+
   constructor(private readonly cfg: PaperConfig) {
     this.halfSpread = cfg.spreadBps / 2 / 10_000;
+    this.money = paperMoneyFacts(cfg);
   }
 
   /** Answers one broker effect; store effects are the caller's (undefined here). */
@@ -47,7 +51,8 @@ export class BacktestPaperVenue {
       case 'getOrder':
         return this.stopFill(e.clientOrderId);
       case 'getInstrument': {
-        const instrument: Instrument = { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
+        // The money facts the live paper venue answers with (point value, currencies, commission).
+        const instrument: Instrument = { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0, ...this.money };
         return instrument;
       }
       case 'getAccount':

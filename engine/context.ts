@@ -32,6 +32,8 @@ export interface EnginePorts {
 export interface EngineFeatures {
   /** Issue 6: risk checks, protections, brackets, working orders, emulated exits. */
   riskEngine: boolean;
+  /** Issue 11 item 7: P&L, equity, exposure and protections in account currency from the instrument's money facts. */
+  accountCurrency?: boolean;
 }
 
 export interface SystemSlot {

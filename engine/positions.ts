@@ -14,6 +14,7 @@ import { lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { failureMessage, needsPerson } from './failures';
 import { degrade } from './degraded';
+import { moneyFor } from './instrument-money';
 import { inFlight, type EntryPlan, type SettleHandlers } from './order-tracking';
 import { sendOrder, type OrderFrame } from './orders';
 import { protectAfterTrade } from './protections';
@@ -201,6 +202,8 @@ function* openFromFill(ctx: EngineContext, systemId: string, symbol: string, rep
       : {}),
     openedAt: frame.start,
   };
+  const money = moneyFor(ctx, symbol);
+  if (money) pos.money = money;
   ctx.state.positions[systemId] = pos;
   outcome.openedPositions.push(pos);
   if (riskEngine && pos.stop !== undefined) yield* protect(ctx, systemId, pos, frame, report, outcome);
@@ -241,6 +244,8 @@ export const settleHandlers: SettleHandlers = {
     }
     // A partial close: the filled part is a trade, the rest stays open under the same ref with its own stop quantity.
     const rest: Position = { ...pos, quantity: round8(pos.quantity - report.filledQuantity) };
+    // The part booked paid the entry's fixed fee; the rest pays only its share of the rate.
+    if (pos.money) rest.money = { ...pos.money, entryFeeBooked: true };
     bookTrade(ctx, systemId, pos, { ...closeTrade({ ...pos, quantity: report.filledQuantity }, exit), partial: true }, outcome);
     ctx.state.positions[systemId] = rest;
     outcome.openedPositions.push(rest);

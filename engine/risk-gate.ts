@@ -4,11 +4,13 @@
  */
 import type { SessionOutcome } from '../db/account-store';
 import type { Instrument, OrderRequest } from '../brokers/adapter';
-import { checkIntent, type IntentToCheck } from '../risk/pre-trade';
+import { checkIntent, type IntentToCheck, type RiskVerdict } from '../risk/pre-trade';
+import { positionMoney } from '../trading/money';
 import { refusalIdFor } from '../trading/client-order-id';
 import type { RiskRefusal } from '../workflows/risk-view';
 import type { EngineContext } from './context';
 import type { Step } from './effects';
+import { noteInstrument } from './instrument-money';
 import { limitsOf } from './limits';
 import { failureMessage } from './failures';
 import { preTradeView } from './pre-trade-view';
@@ -37,25 +39,47 @@ export function* refusedByRisk(
     intent: spec.intent,
     price: frame?.close ?? state.lastPrice[spec.symbol] ?? 0,
   };
-  let verdict = checkIntent(intent, preTradeView(state, ports.now(), null), limitsOf(ctx));
-  if (verdict.ok && spec.intent === 'open' && limitsOf(ctx).checkInstrument && config.tradingEnabled) {
+  const opening = spec.intent === 'open' && config.tradingEnabled;
+  // Notional and exposure are account money (issue 11): an instrument never read yet gives no facts, so
+  // the first pass leaves the money rules out (value per point 0) and the read below brings them in; a
+  // refused intent still asks the broker nothing.
+  const cached = state.instruments[spec.symbol];
+  const moneyUnknown = ctx.features.accountCurrency === true && opening && cached === undefined;
+  if (ctx.features.accountCurrency && cached) intent.valuePerPoint = positionMoney(cached.instrument)?.perPoint;
+  let verdict = checkIntent(moneyUnknown ? { ...intent, valuePerPoint: 0 } : intent, preTradeView(state, ports.now(), null, ctx.features.accountCurrency), limitsOf(ctx));
+  if (verdict.ok && opening && (limitsOf(ctx).checkInstrument || moneyUnknown)) {
     // Only an entry that passed every other rule asks the broker for the instrument's details, and at
     // most once a minute per symbol: entries stay fast and broker rate limits (IG's) are spared; the
     // broker still refuses an order on a market that closed within that minute.
     let instrument: Instrument | null = null;
-    const cached = state.instruments[spec.symbol];
     try {
       if (cached && ports.now() - cached.at < INSTRUMENT_MAX_AGE_MS) instrument = cached.instrument;
       else {
         instrument = (yield { kind: 'getInstrument', symbol: spec.symbol }) as Instrument;
-        state.instruments[spec.symbol] = { instrument, at: ports.now() };
+        noteInstrument(ctx, spec.symbol, instrument);
       }
     } catch (err) {
-      verdict = { ok: false, rule: 'instrument-closed', detail: `instrument details of ${spec.symbol} unavailable: ${failureMessage(err)}`, numbers: { symbol: spec.symbol } };
+      const what = moneyUnknown ? `money facts of ${spec.symbol} unknown: instrument details unavailable` : `instrument details of ${spec.symbol} unavailable`;
+      verdict = { ok: false, rule: 'instrument-closed', detail: `${what}: ${failureMessage(err)}`, numbers: { symbol: spec.symbol } };
     }
-    if (instrument) verdict = checkIntent(intent, preTradeView(state, ports.now(), instrument), limitsOf(ctx));
+    if (instrument) {
+      if (ctx.features.accountCurrency) intent.valuePerPoint = positionMoney(instrument)?.perPoint;
+      verdict = checkIntent(intent, preTradeView(state, ports.now(), instrument, ctx.features.accountCurrency), limitsOf(ctx));
+    }
   }
   if (verdict.ok) return false;
+  return refuse(ctx, systemId, spec, frame, outcome, verdict);
+}
+
+function refuse(
+  ctx: EngineContext,
+  systemId: string,
+  spec: IntentSpec,
+  frame: { start: number; close: number } | null,
+  outcome: SessionOutcome,
+  verdict: Exclude<RiskVerdict, { ok: true }>,
+): true {
+  const { state, ports, account } = ctx;
   const refusal: RiskRefusal = {
     refusalId: refusalIdFor(account, ++state.refusalSeq),
     systemId,

@@ -19,6 +19,7 @@ import { processFramePaged } from './backfill';
 import { handleFrame } from './frame-step';
 import { degrade } from './degraded';
 import { failureMessage, needsPerson } from './failures';
+import { knownInstrument } from './instrument-money';
 import { DEFAULT_RISK_LIMITS_PATCH, fixLimits } from './limits';
 import { reconcileOrStayDegraded } from './reconcile';
 import { initialSessionState, nextCleanTime, normaliseRiskState, type SessionState } from './session-state';
@@ -114,7 +115,21 @@ export class SessionEngine {
         degrade(this.ctx, `account balance: ${failureMessage(err)}`);
       }
     }
+    if (this.ctx.features.accountCurrency && config.tradingEnabled) yield* this.moneyOfAdopted();
     ports.log('info', 'session started', { account, broker: config.broker, tradingEnabled: config.tradingEnabled, systems: config.systems.length });
+  }
+
+  /** Adopted positions book in account currency: their instruments' money facts, read once per symbol. */
+  private *moneyOfAdopted(): Step<void> {
+    const symbols = [...new Set(Object.values(this.ctx.state.positions).map((p) => p.symbol))];
+    for (const symbol of symbols) {
+      try {
+        yield* knownInstrument(this.ctx, symbol);
+      } catch (err) {
+        // The next instrument read (an entry's risk check) gives them; until then their P&L is in price units.
+        this.ctx.ports.log('warn', 'instrument details unavailable: adopted positions book in price units until they are read', { account: this.ctx.account, symbol, reason: failureMessage(err) });
+      }
+    }
   }
 
   /** A run carried from code older than the account's latest migrations migrates its schema first. */

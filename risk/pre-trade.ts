@@ -27,6 +27,8 @@ export interface IntentToCheck {
   intent: 'open' | 'close';
   /** Reference price: last close. */
   price: number;
+  /** Account money per unit of quantity per 1.0 of price (point value × conversion rate); absent: 1. */
+  valuePerPoint?: number;
 }
 
 export interface RiskView {
@@ -34,7 +36,8 @@ export interface RiskView {
   /** Workflow time, epoch ms. */
   now: number;
   /** Open positions of the account. */
-  positions: { symbol: string; side: 'long' | 'short'; quantity: number; markPrice: number }[];
+  /** `valuePerPoint` as on IntentToCheck: exposure is account money. */
+  positions: { symbol: string; side: 'long' | 'short'; quantity: number; markPrice: number; valuePerPoint?: number }[];
   /** Epoch ms of orders sent (any intent), newest last. */
   recentOrderTimes: number[];
   locks: ProtectionLock[];
@@ -82,7 +85,9 @@ const maxOrderQuantity: Check = (intent, _view, limits) => {
   });
 };
 
-const notionalOf = (intent: IntentToCheck): number => Math.abs(intent.quantity * intent.price);
+/** |quantity × price| × value per point: what the order puts at risk, in account money. */
+const notionalOf = (intent: IntentToCheck): number => Math.abs(intent.quantity * intent.price) * (intent.valuePerPoint ?? 1);
+const perPointText = (intent: IntentToCheck): string => (intent.valuePerPoint === undefined ? '' : ` × value per point ${n(intent.valuePerPoint)}`);
 
 const maxOrderNotional: Check = (intent, _view, limits) => {
   const limit = limits.maxOrderNotional;
@@ -90,8 +95,8 @@ const maxOrderNotional: Check = (intent, _view, limits) => {
   if (limit === undefined || !exceeds(notional, limit)) return null;
   return refuse(
     'max-order-notional',
-    `order notional ${n(notional)} (quantity ${n(intent.quantity)} × price ${n(intent.price)}) exceeds maxOrderNotional ${n(limit)}`,
-    { quantity: intent.quantity, price: intent.price, notional, limit },
+    `order notional ${n(notional)} (quantity ${n(intent.quantity)} × price ${n(intent.price)}${perPointText(intent)}) exceeds maxOrderNotional ${n(limit)}`,
+    { quantity: intent.quantity, price: intent.price, notional, limit, ...(intent.valuePerPoint === undefined ? {} : { valuePerPoint: intent.valuePerPoint }) },
   );
 };
 
@@ -114,7 +119,7 @@ const maxPositionPerSymbol: Check = (intent, view, limits) => {
 const maxTotalExposure: Check = (intent, view, limits) => {
   const limit = limits.maxTotalExposure;
   if (limit === undefined) return null;
-  const open = view.positions.reduce((sum, p) => sum + Math.abs(p.quantity * p.markPrice), 0);
+  const open = view.positions.reduce((sum, p) => sum + Math.abs(p.quantity * p.markPrice) * (p.valuePerPoint ?? 1), 0);
   const notional = notionalOf(intent);
   const exposure = open + notional;
   if (!exceeds(exposure, limit)) return null;

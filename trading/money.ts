@@ -221,3 +221,46 @@ export function sameMoney(a: DecimalInput, b: DecimalInput, currency?: string): 
 export function compareMoney(a: DecimalInput, b: DecimalInput): -1 | 0 | 1 {
   return dec(a, 'a').cmp(dec(b, 'b')) as -1 | 0 | 1;
 }
+
+/**
+ * The money facts a position books with, or undefined when they are the identity (point value 1, rate 1,
+ * no fees): then price-unit P&L already is account money and the float path of older runs stays exact
+ * to 1e-8 at no cost per bar. `perPoint` (pointValue × conversionRate as a number) is for marks only.
+ */
+export interface PositionMoney {
+  facts: MoneyFacts;
+  perPoint: number;
+  /** The entry's fixed fee was booked already (by an earlier partial close of this position). */
+  entryFeeBooked?: true;
+}
+
+export function positionMoney(instrument?: MoneyFacts): PositionMoney | undefined {
+  if (!instrument) return undefined;
+  const facts: MoneyFacts = {};
+  if (instrument.pointValue !== undefined) facts.pointValue = instrument.pointValue;
+  if (instrument.currency !== undefined) facts.currency = instrument.currency;
+  if (instrument.accountCurrency !== undefined) facts.accountCurrency = instrument.accountCurrency;
+  if (instrument.conversionRate !== undefined) facts.conversionRate = instrument.conversionRate;
+  const c = instrument.commission;
+  if (c !== undefined && (!dec(c.perOrder, 'commission.perOrder').isZero() || c.rateBps !== 0)) facts.commission = { perOrder: c.perOrder, rateBps: c.rateBps };
+  const perPoint = accountValuePerPoint(facts);
+  if (perPoint.eq(1) && facts.commission === undefined) return undefined;
+  return { facts, perPoint: perPoint.toNumber() };
+}
+
+/** Decimals of the stored P&L columns (DECIMAL(20,8)). */
+const STORED_PLACES = 8;
+
+/**
+ * The P&L a close books for `position` at `exitPrice`: {@link tradePnl} in account currency, exact, to the
+ * 8 decimals the store keeps; a position whose entry fee an earlier partial close paid pays it only once.
+ */
+export function bookedPnl(
+  position: { side: TradeSide; quantity: number; entryPrice: number },
+  exitPrice: number,
+  money: PositionMoney,
+): number {
+  let pnl = new D(tradePnl({ ...position, exitPrice }, money.facts));
+  if (money.entryFeeBooked && money.facts.commission) pnl = pnl.plus(dec(money.facts.commission.perOrder, 'commission.perOrder'));
+  return pnl.toDecimalPlaces(STORED_PLACES, Decimal.ROUND_HALF_UP).toNumber();
+}

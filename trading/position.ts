@@ -1,4 +1,5 @@
 import type { Side } from '../systems/types';
+import type { PositionMoney } from './money';
 
 /** An open position of one trading system, as the session sees it. */
 export interface Position {
@@ -17,14 +18,21 @@ export interface Position {
   trailing?: { distance: number; level: number };
   /** Frame start (epoch ms) on which it was opened. */
   openedAt: number;
+  /**
+   * How its P&L turns into account currency (issue 11): the instrument's money facts when they are not
+   * the identity. Absent: P&L in price units, which then are the account's money (paper defaults, older runs).
+   */
+  money?: PositionMoney;
 }
 
 export function directionOf(side: Side): 1 | -1 {
   return side === 'long' ? 1 : -1;
 }
 
+/** A mark, not a booking: binary floats, account currency when the position has money facts (no Decimal per bar). */
 export function unrealisedPnl(p: Position, price: number): number {
-  return (price - p.entryPrice) * p.quantity * directionOf(p.side);
+  const move = (price - p.entryPrice) * p.quantity * directionOf(p.side);
+  return p.money === undefined ? move : move * p.money.perPoint;
 }
 
 /**

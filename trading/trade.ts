@@ -1,3 +1,4 @@
+import { bookedPnl } from './money';
 import { directionOf, type Position } from './position';
 
 /**
@@ -17,7 +18,7 @@ export type ExitReason =
   | 'stop-failed'
   | 'session-close';
 
-/** A closed round trip: one position from entry to exit. */
+/** A closed round trip: one position from entry to exit. `pnl` in account currency, net of fees (price units without money facts). */
 export interface Trade {
   positionRef: string;
   exitClientOrderId: string;
@@ -53,7 +54,8 @@ export function closeTrade(
     quantity: p.quantity,
     entryPrice: p.entryPrice,
     exitPrice: exit.price,
-    pnl: round8((exit.price - p.entryPrice) * p.quantity * directionOf(p.side)),
+    // With money facts: exact decimal, in account currency, fees of both fills taken (trading/money.ts).
+    pnl: p.money === undefined ? round8((exit.price - p.entryPrice) * p.quantity * directionOf(p.side)) : bookedPnl(p, exit.price, p.money),
     openedAt: p.openedAt,
     closedAt: exit.at,
     exitReason: exit.reason,

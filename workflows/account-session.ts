@@ -52,11 +52,13 @@ export async function accountSession(input: AccountSessionInput): Promise<void> 
   // Issue 11: a frame that has not closed yet by workflow time (a clock in microseconds, a feeder ahead
   // of time) is refused; older runs accepted it and replay so.
   const refuseFutureFrames = wf.patched('refuse-future-frames');
+  // Issue 11 item 7: P&L, exposure and protections in account currency (older runs book price units).
+  const accountCurrency = riskEngine && wf.patched('account-currency');
 
   let timers: TimerLoop | null = null;
   let engine: SessionEngine;
   try {
-    engine = new SessionEngine({ config, carried: input.carried, features: { riskEngine }, ports: workflowPorts(() => timers?.wake()) });
+    engine = new SessionEngine({ config, carried: input.carried, features: { riskEngine, accountCurrency }, ports: workflowPorts(() => timers?.wake()) });
   } catch (err) {
     throw asFailure(err);
   }

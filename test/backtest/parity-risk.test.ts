@@ -202,12 +202,9 @@ test('a loss cooldown refuses the next entry on the symbol in both, refusal for 
   expect(live.equity).toEqual(expected.equity);
 }, 300_000);
 
-// BUG (reported, not fixed here): a live session fixes its limits at start from the broker's balance
-// (engine/limits.ts fixLimits, from SessionEngine.startFresh: maxOrderNotional 10% and maxTotalExposure
-// 100% of the balance where the config leaves them out); runBacktest never calls startFresh or fixLimits,
-// so the backtest checks the configured limits only and fills an entry the live session refuses.
-// Flips to passing when the backtester applies the same defaults.
-test.failing('the default money limits (maxOrderNotional 10% of the balance where absent) refuse the same entries in both', async () => {
+// A live session fixes its limits at start from the broker's balance (maxOrderNotional 10% and maxTotalExposure
+// 100% where the config leaves them out); runBacktest fixes the same from its starting balance.
+test('the default money limits (maxOrderNotional 10% of the balance where absent) refuse the same entries in both', async () => {
   const account = uniqueAccount('btprd');
   const symbol = account.toUpperCase();
   const frames = framesOf(symbol, [flatAt(100), flatAt(100), flatAt(100), flatAt(100)]);

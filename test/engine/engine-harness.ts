@@ -4,7 +4,7 @@
  * every effect the engine asked for.
  */
 import { SessionConfigSchema, type SessionConfigInput } from '../../config/session-config';
-import { stopReport, type BrokerPosition, type OrderReport } from '../../brokers/adapter';
+import { stopReport, type BrokerPosition, type Instrument, type OrderReport } from '../../brokers/adapter';
 import type { AccountCheckpoint, SessionOutcome } from '../../db/account-store';
 import type { EnginePorts } from '../../engine/context';
 import { runSync, type Effect, type Step } from '../../engine/effects';
@@ -45,6 +45,8 @@ export class EngineHarness {
   storedFrames: Frame[] = [];
   /** Backfill pages handed back by the engine. */
   pages = 0;
+  /** Money facts getInstrument adds to its answer (point value, currencies, rate, commission). */
+  instrumentFacts: Partial<Instrument> = {};
   /** What getPositions answers. */
   brokerPositions: BrokerPosition[] = [];
   private readonly stops = new Map<string, { level: number; side: 'long' | 'short'; quantity: number; symbol: string }>();
@@ -60,7 +62,7 @@ export class EngineHarness {
       timersChanged: () => undefined,
     };
     const parsed = SessionConfigSchema.parse({ account: 'unit', broker: 'paper', tradingEnabled: true, ...config });
-    this.engine = new SessionEngine({ config: parsed, features: { riskEngine: true }, ports });
+    this.engine = new SessionEngine({ config: parsed, features: { riskEngine: true, accountCurrency: true }, ports });
     this.engine.state.startingBalance = startingBalance;
     this.engine.armTimers();
   }
@@ -123,7 +125,7 @@ export class EngineHarness {
         return this.storedFrames.filter((f) => f.symbol === q.symbol && f.timeframe === q.timeframe && f.start >= q.fromStart && f.start <= q.toStart);
       }
       case 'getInstrument':
-        return { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0 };
+        return { symbol: e.symbol, tradable: true, marketStatus: 'TRADEABLE', minQuantity: 0, quantityStep: 0, ...this.instrumentFacts };
       case 'getAccount':
         this.refuseWhenUnauthorized();
         return { account: 'unit', currency: 'USD', balance: 100_000 };
