@@ -7,6 +7,9 @@ import { z } from 'zod';
  *
  *   <account>-NNNNNN      entry     the account's n-th order intent (an entry or a close: both take the order seq)
  *   <account>-NNNNNN-S    stop      the protective stop leg of the position that entry opened
+ *   <account>-NNNNNN-Sk   stop      the same leg re-placed at a venue that never reuses an id (k = 2, 3, ...):
+ *                                   Alpaca, after a refused close had cancelled `-S`. The session only ever
+ *                                   names the leg `-S`; the adapter maps it to its latest incarnation.
  *   <account>-NNNNNN-R    reconciled the exit booked when reconciliation finds the position closed at the broker
  *                                   and no exit order explains it
  *   <account>-WNNNNNN     working   the n-th working (limit/stop) entry emulated by the session; own counter
@@ -29,6 +32,8 @@ export interface ParsedClientOrderId {
   /** The counter of its kind: the order seq for entry, stop and reconciled; the working / refusal counter otherwise. */
   seq: number;
   kind: ClientOrderIdKind;
+  /** A re-placed stop leg's incarnation (2, 3, ...); absent for the first (`-S`) and every other kind. */
+  leg?: number;
 }
 
 /** Suffix of a protective stop leg: `<positionRef>-S`. */
@@ -48,6 +53,15 @@ export function stopOrderId(positionRef: string): string {
   return `${positionRef}${STOP_SUFFIX}`;
 }
 
+/**
+ * The k-th incarnation of a position's protective stop leg at a venue that refuses a reused id: `<positionRef>-S`
+ * for k = 1, `<positionRef>-Sk` after. Only venue adapters build k > 1 (brokers/alpaca/execution.ts).
+ */
+export function stopLegId(positionRef: string, leg: number): string {
+  if (!Number.isSafeInteger(leg) || leg < 1) throw new RangeError(`stop leg incarnation must be an integer >= 1, got ${leg}`);
+  return leg === 1 ? stopOrderId(positionRef) : `${positionRef}${STOP_SUFFIX}${leg}`;
+}
+
 /** The clientOrderId of the exit booked when the broker closed a position with no exit order to show: `<positionRef>-R`. */
 export function reconciledExitId(positionRef: string): string {
   return `${positionRef}${RECONCILED_SUFFIX}`;
@@ -64,12 +78,12 @@ export function refusalIdFor(account: string, n: number): string {
 }
 
 /** The id of each kind, built from its parts: the inverse of parseClientOrderId. */
-export function buildClientOrderId({ account, seq, kind }: ParsedClientOrderId): string {
+export function buildClientOrderId({ account, seq, kind, leg }: ParsedClientOrderId): string {
   switch (kind) {
     case 'entry':
       return clientOrderIdFor(account, seq);
     case 'stop':
-      return stopOrderId(clientOrderIdFor(account, seq));
+      return stopLegId(clientOrderIdFor(account, seq), leg ?? 1);
     case 'reconciled':
       return reconciledExitId(clientOrderIdFor(account, seq));
     case 'working':
@@ -79,7 +93,8 @@ export function buildClientOrderId({ account, seq, kind }: ParsedClientOrderId):
   }
 }
 
-const ID_PATTERN = /^([a-z][a-z0-9_]{0,19})-(W|R)?(\d{6,})(-S|-R)?$/;
+const ID_PATTERN = /^([a-z][a-z0-9_]{0,19})-(W|R)?(\d{6,})(-S(?:[2-9]|[1-9]\d+)?|-R)?$/;
+const STOP_LEG = /^(.+)-S([2-9]|[1-9]\d+)?$/;
 
 /**
  * The parts of an id this grammar builds, or null for any other (foreign) id: an order made outside the
@@ -89,20 +104,29 @@ const ID_PATTERN = /^([a-z][a-z0-9_]{0,19})-(W|R)?(\d{6,})(-S|-R)?$/;
 export function parseClientOrderId(id: string): ParsedClientOrderId | null {
   const m = ID_PATTERN.exec(id);
   if (!m) return null;
-  const [, account, prefix, digits, suffix] = m as unknown as [string, string, 'W' | 'R' | undefined, string, '-S' | '-R' | undefined];
+  const [, account, prefix, digits, suffix] = m as unknown as [string, string, 'W' | 'R' | undefined, string, string | undefined];
   if (prefix && suffix) return null;
   const seq = Number(digits);
   if (!Number.isSafeInteger(seq) || counter(seq) !== digits) return null;
+  const leg = suffix?.startsWith(STOP_SUFFIX) && suffix.length > STOP_SUFFIX.length ? Number(suffix.slice(STOP_SUFFIX.length)) : undefined;
+  if (leg !== undefined && !Number.isSafeInteger(leg)) return null;
   const kind: ClientOrderIdKind =
-    prefix === 'W' ? 'working' : prefix === 'R' ? 'refusal' : suffix === '-S' ? 'stop' : suffix === '-R' ? 'reconciled' : 'entry';
-  return { account: account!, seq, kind };
+    prefix === 'W' ? 'working' : prefix === 'R' ? 'refusal' : suffix?.startsWith(STOP_SUFFIX) ? 'stop' : suffix === '-R' ? 'reconciled' : 'entry';
+  return leg === undefined ? { account: account!, seq, kind } : { account: account!, seq, kind, leg };
 }
 
 /**
- * The positionRef a protective stop leg id `<positionRef>-S` belongs to, or null when the id is not a stop leg.
+ * The positionRef a protective stop leg id `<positionRef>-S` (or a re-placed `<positionRef>-Sk`) belongs to, or null
+ * when the id is not a stop leg.
  * Structural only: venues treat positionRefs as opaque strings (they may come from elsewhere), so the ref is
  * not required to be one of this grammar's entry ids; use parseClientOrderId for that.
  */
 export function stopLegRef(id: string): string | null {
-  return id.length > STOP_SUFFIX.length && id.endsWith(STOP_SUFFIX) ? id.slice(0, -STOP_SUFFIX.length) : null;
+  return STOP_LEG.exec(id)?.[1] ?? null;
+}
+
+/** The incarnation of a stop leg id: 1 for `<ref>-S`, k for `<ref>-Sk`; null when the id is not a stop leg. */
+export function stopLegIncarnation(id: string): number | null {
+  const m = STOP_LEG.exec(id);
+  return m ? (m[2] === undefined ? 1 : Number(m[2])) : null;
 }

@@ -13,11 +13,17 @@
  *
  * A protective stop is a separate `stop` order with client_order_id `<entry>-S` (stopOrderId), placed right after the
  * entry fills, under the same look-up-first rule. A close cancels that stop (`DELETE /v2/orders/{id}`, then waits for
- * Alpaca to confirm), checks that Alpaca still holds the position (so a close can never open a new position), and
- * sends a market order of the opposite side. Nothing here retries on its own: the only waiting is the short poll for
+ * Alpaca to confirm: the stop holds the shares, so Alpaca refuses a close while it works), checks that Alpaca still
+ * holds the position (so a close can never open a new position), and sends a market order of the opposite side.
+ * A close refused after its stop was cancelled (403 pattern-day-trading, a halted symbol, a netting mismatch)
+ * re-places the stop at once, at its level and for what is still open, as the leg's next incarnation
+ * `<entry>-S2`, `-S3`, ... (Alpaca never takes an id twice, a cancelled one included); the session keeps naming
+ * the leg `<entry>-S` and this adapter answers for its latest incarnation (findStop). The refusal's reason says
+ * whether the stop is live again. Nothing here retries on its own: the only waiting is the short poll for
  * a market order's fill or a cancel's confirmation; retries belong to Temporal's policy.
  */
 import { stopOrderId } from '../adapter';
+import { stopLegId } from '../../trading/client-order-id';
 import { unfilledReport, type OrderReport } from '../../trading/order-report';
 import type { OrderRequest } from '../../trading/order-request';
 import { BrokerUnavailableError, InvalidOrderError, OrderOutcomeUnknownError, OrderRejectedError } from '../errors';
@@ -36,6 +42,8 @@ import {
 } from './parsing';
 
 const EPS = 1e-9;
+/** Incarnations of one stop leg looked up at most: each needs a refused close before it (an operator's doing). */
+const MAX_STOP_LEGS = 20;
 
 export type ExecutionConfig = Pick<
   AlpacaConfig,
@@ -59,6 +67,9 @@ interface SubmitBody {
   stop_price?: string;
 }
 
+/** Words of a refused close whose stop could not be put back: the position is unprotected at Alpaca. */
+export const STOP_NOT_LIVE = 'PROTECTIVE STOP NOT LIVE';
+
 function rejected(order: OrderRequest, reason: string): OrderReport {
   return unfilledReport(order, 'rejected', reason);
 }
@@ -75,6 +86,22 @@ export class AlpacaExecutionClient {
   /** The order with this client_order_id, or null when Alpaca has never seen it. */
   async findOrder(clientOrderId: string): Promise<AlpacaOrder | null> {
     return this.http.getOrNull('trading', '/v2/orders:by_client_order_id', AlpacaOrderSchema, { client_order_id: clientOrderId });
+  }
+
+  /**
+   * The latest incarnation of a position's stop leg (`<ref>-S`, then `<ref>-S2`, ...: stopLegId) with its number,
+   * or null when none was ever placed. Only a leg cancelled with nothing filled can have a successor, so a live,
+   * filled or never-replaced stop costs one look-up.
+   */
+  async findStop(positionRef: string): Promise<{ order: AlpacaOrder; leg: number } | null> {
+    let found: { order: AlpacaOrder; leg: number } | null = null;
+    for (let leg = 1; leg <= MAX_STOP_LEGS; leg++) {
+      const o = await this.findOrder(stopLegId(positionRef, leg));
+      if (!o) return found;
+      found = { order: o, leg };
+      if (o.status !== 'canceled' || o.filled_qty > 0) return found;
+    }
+    return found;
   }
 
   async placeOrder(order: OrderRequest): Promise<OrderReport> {
@@ -139,16 +166,21 @@ export class AlpacaExecutionClient {
   private async close(order: OrderRequest, existing: AlpacaOrder | null): Promise<OrderReport> {
     if (existing) return toOrderReport(await this.awaitSettled(existing));
     const ref = order.positionRef!;
-    const stopId = stopOrderId(ref);
     let quantity = order.quantity;
 
-    let stop = await this.findOrder(stopId);
-    if (stop && !isTerminal(stop)) stop = await this.cancel(stop);
+    const found = await this.findStop(ref);
+    let stop = found?.order ?? null;
+    // What this close cancelled, to be put back if the close is refused.
+    let cancelled: { order: AlpacaOrder; leg: number } | null = null;
+    if (stop && !isTerminal(stop)) {
+      stop = await this.cancel(stop);
+      if (stop.status === 'canceled') cancelled = { order: stop, leg: found!.leg };
+    }
     if (stop && stop.filled_qty > 0) {
       if (stop.status === 'filled' || stop.filled_qty + EPS >= quantity) {
         return rejected(
           order,
-          `position ${ref} is already closed by its protective stop ${stopId} (${stop.filled_qty} filled at ${stop.filled_avg_price ?? '?'})`,
+          `position ${ref} is already closed by its protective stop ${stop.client_order_id} (${stop.filled_qty} filled at ${stop.filled_avg_price ?? '?'})`,
         );
       }
       quantity = Math.round((quantity - stop.filled_qty) * 1e9) / 1e9;
@@ -160,18 +192,49 @@ export class AlpacaExecutionClient {
     const wanted = order.side === 'sell' ? 'long' : 'short';
     if (!held || held.side !== wanted || Math.abs(held.qty) + EPS < quantity) {
       const there = held ? `${held.side} ${Math.abs(held.qty)}` : 'no position';
-      return rejected(order, `close of ${ref}: Alpaca holds ${there} in ${order.symbol}; a ${order.side} of ${quantity} would not just close it`);
+      const why = `close of ${ref}: Alpaca holds ${there} in ${order.symbol}; a ${order.side} of ${quantity} would not just close it`;
+      // Whatever Alpaca holds of it stays protected.
+      const keep = held && held.side === wanted ? Math.min(quantity, Math.abs(held.qty)) : 0;
+      return rejected(order, await this.restoreStop(ref, cancelled, keep, why));
     }
     let placed: AlpacaOrder;
     try {
       placed = await this.submit(order.clientOrderId, this.marketBody(order, quantity));
     } catch (err) {
-      // Alpaca refused the close (403: qty held by other orders, pattern day trading protection, ...): nothing was
-      // placed, and the position is still open. Reported as a rejected close naming Alpaca's reason.
-      if (err instanceof OrderRejectedError) return rejected(order, `Alpaca refused the close of ${ref}: ${err.message}`);
+      // Alpaca refused the close (403: pattern day trading protection, a halted symbol, ...): nothing was placed,
+      // and the position is still open. Reported as a rejected close naming Alpaca's reason; its stop is put back.
+      if (err instanceof OrderRejectedError) return rejected(order, await this.restoreStop(ref, cancelled, quantity, `Alpaca refused the close of ${ref}: ${err.message}`));
       throw err;
     }
     return toOrderReport(await this.awaitSettled(placed));
+  }
+
+  /**
+   * Protection is never dropped by a refused close (issue 11, item 2): the stop this close cancelled is placed
+   * again at once, at its level, for the quantity still open, as the leg's next incarnation. Returns the
+   * refusal's reason with what became of the stop, which the session logs and the notifier sends.
+   */
+  private async restoreStop(ref: string, cancelled: { order: AlpacaOrder; leg: number } | null, quantity: number, why: string): Promise<string> {
+    if (!cancelled) return why;
+    const was = cancelled.order;
+    if (!(quantity > EPS) || was.stop_price == null) return `${why}; its protective stop ${was.client_order_id} was cancelled and nothing is left to protect`;
+    const id = stopLegId(ref, cancelled.leg + 1);
+    try {
+      await this.submit(
+        id,
+        stopOrderBody({
+          id,
+          symbol: was.symbol,
+          quantity,
+          positionSide: was.side === 'sell' ? 'long' : 'short',
+          stopLevel: was.stop_price,
+          timeInForce: this.config.stopTimeInForce,
+        }),
+      );
+      return `${why}; its protective stop is live again: re-placed as ${id} at ${was.stop_price}`;
+    } catch (err) {
+      return `${why}; ${STOP_NOT_LIVE}: ${was.client_order_id} was cancelled and re-placing it as ${id} failed (${(err as Error).message})`;
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { AccountSnapshot, BrokerAdapter, BrokerCapabilities, BrokerPosition, CandleRequest, Quote } from '../adapter';
+import { stopLegIncarnation, stopLegRef } from '../../trading/client-order-id';
 import type { Instrument } from '../../trading/instrument';
 import type { OrderReport, StopReport } from '../../trading/order-report';
 import { OrderRequestSchema, type OrderRequest, type StopRequest } from '../../trading/order-request';
@@ -68,6 +69,7 @@ export class AlpacaBrokerAdapter implements BrokerAdapter, ReportsCallBudgets {
       http: this.http,
       config: this.config,
       findOrder: (id) => execution.findOrder(id),
+      findStop: (ref) => execution.findStop(ref),
       submit: (id, body) => execution.submit(id, body),
       quote: (symbol) => this.data.getLatestQuote(symbol),
     });
@@ -105,11 +107,15 @@ export class AlpacaBrokerAdapter implements BrokerAdapter, ReportsCallBudgets {
     return this.execution.placeOrder(parsed.data);
   }
 
-  /** The order with this clientOrderId (entries, closes and protective stops `<ref>-S` alike), or null. */
+  /**
+   * The order with this clientOrderId (entries, closes and protective stops alike), or null. A stop leg `<ref>-S`
+   * is answered by its latest incarnation (re-placed after a refused close: execution.ts), under the id asked.
+   */
   async getOrder(account: string, clientOrderId: string): Promise<OrderReport | null> {
     void account;
-    const o = await this.execution.findOrder(clientOrderId);
-    return o ? toOrderReport(o) : null;
+    const ref = stopLegIncarnation(clientOrderId) === 1 ? stopLegRef(clientOrderId) : null;
+    const o = ref !== null ? (await this.execution.findStop(ref))?.order : await this.execution.findOrder(clientOrderId);
+    return o ? { ...toOrderReport(o), clientOrderId } : null;
   }
 
   getCandles(request: CandleRequest): Promise<Frame[]> {

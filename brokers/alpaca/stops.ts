@@ -1,4 +1,5 @@
-import { parseStopRequest, stopOnWrongSide, stopOrderId, type Quote } from '../adapter';
+import { parseStopRequest, stopOnWrongSide, type Quote } from '../adapter';
+import { stopLegId } from '../../trading/client-order-id';
 import { stopReport, type StopReport } from '../../trading/order-report';
 import type { StopRequest } from '../../trading/order-request';
 import { InvalidOrderError, OrderRejectedError } from '../errors';
@@ -24,6 +25,8 @@ export interface AlpacaStopDeps {
   http: AlpacaHttpClient;
   config: Pick<AlpacaConfig, 'stopTimeInForce'>;
   findOrder(clientOrderId: string): Promise<AlpacaOrder | null>;
+  /** The latest incarnation of a position's stop leg (execution.ts). */
+  findStop(positionRef: string): Promise<{ order: AlpacaOrder; leg: number } | null>;
   /** POST /v2/orders with the look-up-by-client_order_id settling of execution.ts. */
   submit(clientOrderId: string, body: ReturnType<typeof stopOrderBody>): Promise<AlpacaOrder>;
   quote(symbol: string): Promise<Quote>;
@@ -32,16 +35,19 @@ export interface AlpacaStopDeps {
 /**
  * The protective stop of an open position as its own `stop` order `<entry>-S`, the same order the entry path
  * places when an entry carries stopLevel. Idempotent by client_order_id: looked up first, and Alpaca refuses a
- * second order with the same id, so a retry after a lost answer finds the first one.
+ * second order with the same id, so a retry after a lost answer finds the first one. A leg a refused close left
+ * cancelled is placed as its next incarnation `<entry>-S2`, ... (execution.ts).
  */
 export class AlpacaStopClient {
   constructor(private readonly d: AlpacaStopDeps) {}
 
   async placeStop(input: StopRequest): Promise<StopReport> {
     const req = parseStopRequest(input, BROKER);
-    const id = stopOrderId(req.positionRef);
-    const existing = await this.d.findOrder(id);
-    if (existing) return this.fromOrder(req, existing);
+    const found = await this.d.findStop(req.positionRef);
+    // A leg cancelled with nothing filled (a refused close took it down) is placed again as its next incarnation.
+    const gone = found !== null && found.order.status === 'canceled' && !(found.order.filled_qty > 0);
+    if (found && !gone) return this.fromOrder(req, found.order);
+    const id = stopLegId(req.positionRef, found ? found.leg + 1 : 1);
 
     const refusal = await this.refusal(req);
     if (refusal) return stopReport(req, 'rejected', refusal);

@@ -30,16 +30,23 @@ export function alpacaCallBudgets(c: AlpacaTimingConfig, symbolsHeld = ALPACA_AS
   const beatGapMs = T + c.orderPollIntervalMs;
   // Open: look-up, submit, fill wait, look-up of the stop `<id>-S`, its submit.
   const open = T + 2 * T + (F + T) + T + 2 * T;
-  // Close (the longer path): look-up, look-up of the stop, cancel it (DELETE, GET, wait), positions, submit, fill wait.
-  const close = T + T + (T + T + (F + T)) + T + 2 * T + (F + T);
+  // Close: look-up, the stop's look-ups (`-S`, and its re-placed `-S2` after an earlier refused close), cancel it
+  // (DELETE, GET, wait), positions, submit, then either the fill wait or, refused, the stop re-placed (a submit).
+  const closeHead = T + 2 * T + (T + T + (F + T)) + T + 2 * T;
+  const close = closeHead + Math.max(F + T, 2 * T);
   return {
-    placeOrder: { worstCaseMs: Math.max(open, close), beatGapMs, formula: '9·T + 2·F  (close: cancel the stop, then the order; an open is 7·T + F)' },
-    getOrder: { worstCaseMs: T, beatGapMs, formula: 'T' },
+    placeOrder: {
+      worstCaseMs: Math.max(open, close),
+      beatGapMs,
+      formula: '10·T + 2·F  (close: cancel the stop, then the order; refused, 11·T + F: the stop re-placed; an open is 7·T + F)',
+    },
+    // A stop leg `<ref>-S` is answered by its latest incarnation: `-S`, then `-S2` after a refused close.
+    getOrder: { worstCaseMs: 2 * T, beatGapMs, formula: '2·T' },
     getPositions: { worstCaseMs: T + symbolsHeld * c.positionHistoryPages * T, beatGapMs, formula: `T + S·N·T  (S = ${symbolsHeld} symbols held, assumed)` },
     getAccount: { worstCaseMs: T, beatGapMs, formula: 'T' },
     // Asset, clock, the account's currency (asked once per adapter).
     getInstrument: { worstCaseMs: 3 * T, beatGapMs, formula: '3·T' },
-    // Look-up of `<ref>-S`, of the entry, positions, quote, submit.
-    placeStop: { worstCaseMs: 6 * T, beatGapMs, formula: '6·T' },
+    // Look-ups of `<ref>-S` (and `-S2` when a refused close re-placed it), of the entry, positions, quote, submit.
+    placeStop: { worstCaseMs: 7 * T, beatGapMs, formula: '7·T' },
   };
 }

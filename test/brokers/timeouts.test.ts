@@ -56,15 +56,17 @@ describe('worst cases from the config', () => {
 
   test('Alpaca, default config: a close waits for the stop’s cancel and for its own fill', () => {
     expect(worst(alpacaCallBudgets(ALPACA_DEFAULT))).toEqual({
-      placeOrder: 110_000, // 9·10 s + 2·10 s
-      getOrder: 10_000,
+      placeOrder: 120_000, // 10·10 s + 2·10 s (a refused close re-placing its stop: 11·10 s + 10 s)
+      getOrder: 20_000, // a stop leg: `-S`, then its re-placed `-S2`
       getPositions: 410_000, // 10 s + 10 symbols · 4 pages · 10 s
       getAccount: 10_000,
       getInstrument: 30_000,
-      placeStop: 60_000,
+      placeStop: 70_000,
     });
     expect(alpacaCallBudgets(ALPACA_DEFAULT).placeOrder.beatGapMs).toBe(10_250);
-    expect(alpacaCallBudgets({ ...ALPACA_DEFAULT, orderFillWaitMs: 30_000 }).placeOrder.worstCaseMs).toBe(90_000 + 60_000);
+    expect(alpacaCallBudgets({ ...ALPACA_DEFAULT, orderFillWaitMs: 30_000 }).placeOrder.worstCaseMs).toBe(100_000 + 60_000);
+    // short fill waits: the refused close's re-placed stop is the longer path
+    expect(alpacaCallBudgets({ ...ALPACA_DEFAULT, orderFillWaitMs: 1_000 }).placeOrder.worstCaseMs).toBe(110_000 + 1_000);
     expect(alpacaCallBudgets(ALPACA_DEFAULT, 1).getPositions.worstCaseMs).toBe(50_000);
   });
 
@@ -79,10 +81,10 @@ describe('activity options from the worst cases', () => {
     expect(ig.placeOrder).toEqual({ startToCloseMs: 686_250, heartbeatTimeoutMs: 24_500 });
     expect(ig.getAccount).toEqual({ startToCloseMs: 55_000, heartbeatTimeoutMs: 24_500 });
     const alpaca = activityTimeouts(alpacaCallBudgets(ALPACA_DEFAULT));
-    expect(alpaca.placeOrder).toEqual({ startToCloseMs: 142_500, heartbeatTimeoutMs: 17_375 });
-    expect(alpaca.getOrder).toEqual({ startToCloseMs: 17_500, heartbeatTimeoutMs: 17_375 });
+    expect(alpaca.placeOrder).toEqual({ startToCloseMs: 155_000, heartbeatTimeoutMs: 17_375 });
+    expect(alpaca.getOrder).toEqual({ startToCloseMs: 30_000, heartbeatTimeoutMs: 17_375 });
     // A heartbeat timeout that could never fire before the start-to-close is left out.
-    expect(activityTimeouts(alpacaCallBudgets({ ...ALPACA_DEFAULT, orderPollIntervalMs: 10_000 })).getOrder).toEqual({ startToCloseMs: 17_500 });
+    expect(activityTimeouts(alpacaCallBudgets({ ...ALPACA_DEFAULT, orderPollIntervalMs: 10_000 })).getOrder).toEqual({ startToCloseMs: 30_000 });
     expect(activityTimeouts(paperCallBudgets()).placeOrder).toEqual({ startToCloseMs: 17_500 });
     for (const t of [ig, alpaca]) for (const call of SESSION_BROKER_CALLS) expect(t[call].startToCloseMs).toBeGreaterThan(10_000);
   });

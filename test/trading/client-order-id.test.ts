@@ -8,6 +8,8 @@ import {
   parseClientOrderId,
   reconciledExitId,
   refusalIdFor,
+  stopLegId,
+  stopLegIncarnation,
   stopLegRef,
   stopOrderId,
   workingOrderRef,
@@ -115,6 +117,24 @@ describe('stopLegRef', () => {
     expect(stopLegRef('acc-000001-R')).toBeNull();
     expect(stopLegRef('-S')).toBeNull();
   });
+
+  it('knows a re-placed leg `<ref>-Sk` (k >= 2) as the same position\'s stop, and its incarnation', () => {
+    expect(stopLegId('acc-000001', 1)).toBe('acc-000001-S');
+    expect(stopLegId('acc-000001', 2)).toBe('acc-000001-S2');
+    expect(stopLegId('acc-000001', 12)).toBe('acc-000001-S12');
+    expect(() => stopLegId('acc-000001', 0)).toThrow(/>= 1, got 0/);
+    expect(stopLegRef('acc-000001-S2')).toBe('acc-000001');
+    expect(stopLegRef('acc-000001-S12')).toBe('acc-000001');
+    expect(stopLegIncarnation('acc-000001-S')).toBe(1);
+    expect(stopLegIncarnation('acc-000001-S12')).toBe(12);
+    // `-S1` and `-S01` are never built: not stop legs
+    expect(stopLegRef('acc-000001-S1')).toBeNull();
+    expect(stopLegRef('acc-000001-S01')).toBeNull();
+    expect(stopLegIncarnation('acc-000001')).toBeNull();
+    expect(parseClientOrderId('acc-000001-S3')).toEqual({ account: 'acc', seq: 1, kind: 'stop', leg: 3 });
+    expect(buildClientOrderId({ account: 'acc', seq: 1, kind: 'stop', leg: 3 })).toBe('acc-000001-S3');
+    expect(parseClientOrderId('acc-000001-S1')).toBeNull();
+  });
 });
 
 describe('properties', () => {
@@ -134,10 +154,13 @@ describe('properties', () => {
     );
   });
 
-  it('the stop leg of an entry points back at the entry', () => {
+  it('the stop leg of an entry, in any incarnation, points back at the entry and round-trips', () => {
     fc.assert(
-      fc.property(account, seq, (a, s) => {
-        expect(stopLegRef(stopOrderId(clientOrderIdFor(a, s)))).toBe(clientOrderIdFor(a, s));
+      fc.property(account, seq, fc.integer({ min: 1, max: 10_000 }), (a, s, k) => {
+        const id = stopLegId(clientOrderIdFor(a, s), k);
+        expect(stopLegRef(id)).toBe(clientOrderIdFor(a, s));
+        expect(stopLegIncarnation(id)).toBe(k);
+        expect(buildClientOrderId(parseClientOrderId(id)!)).toBe(id);
       }),
     );
   });

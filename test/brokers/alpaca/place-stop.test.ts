@@ -117,13 +117,15 @@ describe('Alpaca placeStop', () => {
     expect(stopsOf(req)).toHaveLength(0);
   });
 
-  test('a stop canceled by a close is reported rejected (its id cannot be used again)', async () => {
+  test('a stop canceled by a filled close is not placed again: the position is gone (rejected, nothing sent)', async () => {
     const req = await openLong();
     await adapter.placeStop(req);
     await adapter.placeOrder({ account: ACCOUNT, clientOrderId: `${ACCOUNT}-close`, symbol: 'AAPL', side: 'sell', quantity: 10, type: 'market', intent: 'close', positionRef: req.positionRef });
+    const posts = server.orderPosts();
     const report = await adapter.placeStop(req);
     expect(report.status).toBe('rejected');
-    expect(report.reason).toMatch(/canceled/);
+    expect(report.reason).toMatch(/Alpaca holds no position in AAPL/);
+    expect(server.orderPosts()).toBe(posts);
   });
 });
 

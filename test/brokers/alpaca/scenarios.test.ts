@@ -82,6 +82,60 @@ describe('Alpaca fake scenarios through the adapter', () => {
     expect(await adapter.getPositions(ACCOUNT)).toEqual([expect.objectContaining({ positionRef: 'a-000006', quantity: 10 })]);
   });
 
+  const PDT = JSON.stringify({ code: 40310000, message: 'trade denied due to pattern day trading protection' });
+  const refuseNextPosts = (times: number) => fake.respondNext({ method: 'POST', path: '/v2/orders', status: 403, body: PDT, times });
+  const order = (id: string) => fake.orders().find((o) => o.client_order_id === id);
+
+  test('a close refused after its stop was cancelled re-places the stop at once as -S2, and the leg answers for it', async () => {
+    expect(await adapter.placeOrder({ ...buy('a-000010'), stopLevel: 95 })).toMatchObject({ status: 'filled' });
+    expect(order('a-000010-S')).toMatchObject({ status: 'new', stop_price: '95' });
+    refuseNextPosts(1);
+    const r = await adapter.placeOrder(sell('a-000011', 'a-000010'));
+    expect(r).toMatchObject({ status: 'rejected', filledQuantity: 0 });
+    expect(r.reason).toContain('pattern day trading protection');
+    expect(r.reason).toContain('its protective stop is live again: re-placed as a-000010-S2 at 95');
+    // At the venue: the first incarnation cancelled, the second working for the whole position at the same level.
+    expect(order('a-000010-S')).toMatchObject({ status: 'canceled' });
+    expect(order('a-000010-S2')).toMatchObject({ status: 'new', side: 'sell', qty: '10', stop_price: '95', type: 'stop' });
+    // The session names the leg `-S`: a stop check and a placeStop find the live incarnation; nothing new is sent.
+    expect(await adapter.getOrder(ACCOUNT, 'a-000010-S')).toMatchObject({ clientOrderId: 'a-000010-S', status: 'pending' });
+    const posts = fake.orderPosts();
+    const stopReq = { account: ACCOUNT, positionRef: 'a-000010', symbol: 'AAPL', positionSide: 'long' as const, quantity: 10, stopLevel: 95 };
+    expect(await adapter.placeStop(stopReq)).toMatchObject({ clientOrderId: 'a-000010-S', status: 'working', stopLevel: 95 });
+    expect(fake.orderPosts()).toBe(posts);
+    expect((await adapter.getPositions(ACCOUNT))[0]).toMatchObject({ positionRef: 'a-000010', quantity: 10, stopLevel: 95 });
+    // Refused again: -S3. Then accepted: the live incarnation is cancelled and the close fills.
+    refuseNextPosts(1);
+    expect((await adapter.placeOrder(sell('a-000012', 'a-000010'))).reason).toContain('re-placed as a-000010-S3');
+    expect(await adapter.placeOrder(sell('a-000013', 'a-000010'))).toMatchObject({ status: 'filled', filledQuantity: 10 });
+    expect(order('a-000010-S3')).toMatchObject({ status: 'canceled' });
+    expect(await adapter.getPositions(ACCOUNT)).toEqual([]);
+    // The stop of a closed position stays gone: a placeStop for it is refused, nothing placed.
+    expect(await adapter.placeStop(stopReq)).toMatchObject({ status: 'rejected' });
+    expect(order('a-000010-S4')).toBeUndefined();
+  });
+
+  test('a refused close whose stop cannot be put back says so in capitals; a later placeStop places the next incarnation', async () => {
+    expect(await adapter.placeOrder({ ...buy('a-000020'), stopLevel: 95 })).toMatchObject({ status: 'filled' });
+    refuseNextPosts(2); // the close and the re-placed stop
+    const r = await adapter.placeOrder(sell('a-000021', 'a-000020'));
+    expect(r).toMatchObject({ status: 'rejected' });
+    expect(r.reason).toMatch(/PROTECTIVE STOP NOT LIVE: a-000020-S was cancelled and re-placing it as a-000020-S2 failed \(.*pattern day trading/);
+    expect(await adapter.getOrder(ACCOUNT, 'a-000020-S')).toMatchObject({ clientOrderId: 'a-000020-S', status: 'rejected', filledQuantity: 0 });
+    expect((await adapter.getPositions(ACCOUNT))[0]?.stopLevel).toBeUndefined();
+    // The session's own retry of the stop (placeStop) puts it back.
+    const stopReq = { account: ACCOUNT, positionRef: 'a-000020', symbol: 'AAPL', positionSide: 'long' as const, quantity: 10, stopLevel: 95 };
+    expect(await adapter.placeStop(stopReq)).toMatchObject({ clientOrderId: 'a-000020-S', status: 'working' });
+    expect(order('a-000020-S2')).toMatchObject({ status: 'new', stop_price: '95' });
+  });
+
+  test('a close refused by the netting check after the cancel keeps what Alpaca still holds protected', async () => {
+    expect(await adapter.placeOrder({ ...buy('a-000030'), stopLevel: 95 })).toMatchObject({ status: 'filled' });
+    const r = await adapter.placeOrder(sell('a-000031', 'a-000030', 15));
+    expect(r.reason).toMatch(/Alpaca holds long 10 in AAPL; a sell of 15 would not just close it; its protective stop is live again: re-placed as a-000030-S2/);
+    expect(order('a-000030-S2')).toMatchObject({ status: 'new', qty: '10' });
+  });
+
   test('a 401 window (key rotation): every call is a BrokerAuthError; after the window calls work again', async () => {
     fake.unauthorizedFor(300);
     await expect(adapter.getAccount(ACCOUNT)).rejects.toBeInstanceOf(BrokerAuthError);
