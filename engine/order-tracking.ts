@@ -8,7 +8,7 @@
  */
 import type { SessionOutcome } from '../db/account-store';
 import type { OrderReport } from '../brokers/adapter';
-import type { Fill, OrderRecord } from '../trading/order';
+import { settledRow, type Fill, type OrderRecord } from '../trading/order';
 import { canTransition, isFinal, nextCheckDelayMs, stateOfReport, transition, type OrderEvent, type ReportedState } from '../trading/order-lifecycle';
 import type { Position } from '../trading/position';
 import type { ExitReason } from '../trading/trade';
@@ -188,14 +188,7 @@ function* settleFinal(ctx: EngineContext, t: TrackedOrder, report: OrderReport, 
   const { record } = t;
   untrack(ctx, t);
   const filled = report.filledQuantity > 0;
-  outcome.orders.push({
-    ...record,
-    status: to,
-    brokerOrderId: report.brokerOrderId || undefined,
-    fillPrice: filled ? report.fillPrice : undefined,
-    filledAt: report.filledAt,
-    reason: report.reason ?? `settled by the broker: ${to}`,
-  });
+  outcome.orders.push(settledRow(record, to, report.brokerOrderId || undefined, filled ? report.fillPrice : undefined, report.filledAt, report.reason ?? `settled by the broker: ${to}`));
   if (filled) outcome.fills.push(fillRow(report));
   ports.log(filled ? 'info' : 'warn', `order ${to}`, { account, systemId: record.systemId, clientOrderId: record.clientOrderId, filledQuantity: report.filledQuantity, price: report.fillPrice, intent: record.intent });
   if (!filled) {

@@ -7,7 +7,7 @@ import type { SessionOutcome } from '../db/account-store';
 import { unfilledReport, type OrderReport, type OrderRequest } from '../brokers/adapter';
 import type { Frame } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
-import { clientOrderIdFor, fillOf, type OrderRecord } from '../trading/order';
+import { clientOrderIdFor, fillOf, settledRow, type OrderRecord } from '../trading/order';
 import { lastFrameOf, type EngineContext } from './context';
 import type { Step } from './effects';
 import { brokerRefusal } from './failures';
@@ -105,14 +105,7 @@ export function* sendOrder(
     track(ctx, record, report, outcome, plan);
     return report;
   }
-  outcome.orders.push({
-    ...record,
-    status: report.status,
-    brokerOrderId: report.brokerOrderId || undefined,
-    fillPrice: report.fillPrice,
-    filledAt: report.filledAt,
-    reason: report.reason,
-  });
+  outcome.orders.push(settledRow(record, report.status, report.brokerOrderId || undefined, report.fillPrice, report.filledAt, report.reason));
   const fill = fillOf(report);
   if (fill) outcome.fills.push(fill);
   if (report.status === 'rejected') {

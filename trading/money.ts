@@ -236,6 +236,15 @@ export interface PositionMoney {
 
 export function positionMoney(instrument?: MoneyFacts): PositionMoney | undefined {
   if (!instrument) return undefined;
+  // The identity facts as venues spell them (paper: '1', '1', no fees): no Decimal for them.
+  const c0 = instrument.commission;
+  if (
+    (instrument.pointValue === undefined || instrument.pointValue === '1') &&
+    (instrument.conversionRate === undefined || instrument.conversionRate === '1') &&
+    (c0 === undefined || (c0.rateBps === 0 && c0.perOrder === '0'))
+  ) {
+    return undefined;
+  }
   const facts: MoneyFacts = {};
   if (instrument.pointValue !== undefined) facts.pointValue = instrument.pointValue;
   if (instrument.currency !== undefined) facts.currency = instrument.currency;

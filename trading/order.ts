@@ -49,3 +49,35 @@ export function fillOf(report: OrderReport): Fill | null {
     filledAt: report.filledAt,
   };
 }
+
+/**
+ * `record` as settled: one literal of the record's fields in their order, then the settlement's (what
+ * `{ ...record, status, brokerOrderId, fillPrice, filledAt, reason }` gives, as JSON): a spread followed by
+ * new keys takes V8's slow object-clone path, microseconds per order.
+ */
+export function settledRow(
+  record: OrderRecord,
+  status: OrderRecord['status'],
+  brokerOrderId: string | undefined,
+  fillPrice: number | undefined,
+  filledAt: number | null | undefined,
+  reason: string | undefined,
+): OrderRecord {
+  return {
+    clientOrderId: record.clientOrderId,
+    seq: record.seq,
+    systemId: record.systemId,
+    symbol: record.symbol,
+    side: record.side,
+    quantity: record.quantity,
+    intent: record.intent,
+    positionRef: record.positionRef,
+    stopLevel: record.stopLevel,
+    status,
+    frameStart: record.frameStart,
+    brokerOrderId,
+    fillPrice,
+    filledAt,
+    reason,
+  };
+}
