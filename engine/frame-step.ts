@@ -18,6 +18,7 @@ import { round8 } from '../trading/trade';
 import { frameOutcome, snapshotOf, type EngineContext, type SystemSlot } from './context';
 import type { Step } from './effects';
 import { closePosition, openPosition, settleStop } from './positions';
+import { replaceStop } from './stop-liveness';
 import { protectAfterEquity } from './protections';
 import { hasRecord, recordOutcome } from './record';
 import { pnlOf } from './session-state';
@@ -148,6 +149,7 @@ function* systemTurn(ctx: EngineContext, slot: SystemSlot, frame: Frame, outcome
     if (pos) {
       const hit = stopTouched(pos, frame);
       if (hit.touched) yield* settleStop(ctx, id, pos, hit.price, frame.start, outcome);
+      else if (pos.stopLive === false) yield* replaceStop(ctx, id, pos, frame.start, outcome);
     }
   }
   if (ctx.features.riskEngine && phase <= WORKING) {
@@ -185,7 +187,8 @@ export function frameStep(ctx: EngineContext, frame: Frame, backfilled: boolean)
     if (slot.stream !== key) continue;
     const id = slot.cfg.id;
     const pos = state.positions[id];
-    if (pos !== undefined && stopReached(pos, frame)) return finishFrame(ctx, frame, backfilled, key, outcome, s, STOP, null);
+    // A stop known not to be at the broker (engine/stop-liveness.ts) is placed again on every frame.
+    if (pos !== undefined && (stopReached(pos, frame) || pos.stopLive === false)) return finishFrame(ctx, frame, backfilled, key, outcome, s, STOP, null);
     if (riskEngine) {
       if (pos !== undefined && frame.start > pos.openedAt) {
         if (emulatedExitHit(pos, frame) !== null) return finishFrame(ctx, frame, backfilled, key, outcome, s, EXITS, null);

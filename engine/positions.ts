@@ -20,6 +20,7 @@ import { sendOrder, type OrderFrame } from './orders';
 import { protectAfterTrade } from './protections';
 import { refusedByRisk } from './risk-gate';
 import { RECENT_TRADES_KEPT } from './session-state';
+import { afterRefusedClose } from './stop-liveness';
 
 export function bookTrade(ctx: EngineContext, systemId: string, pos: Position, trade: Trade, outcome: SessionOutcome): void {
   const { state } = ctx;
@@ -63,10 +64,7 @@ function* protect(ctx: EngineContext, systemId: string, pos: Position, frame: Or
   }
   let failure: string;
   try {
-    const r = (yield {
-      kind: 'placeStop',
-      request: { account, positionRef: pos.positionRef, symbol: pos.symbol, positionSide: pos.side, quantity: pos.quantity, stopLevel: pos.stop! },
-    }) as StopReport;
+    const r = yield* placeStopOf(account, pos);
     if (r.status === 'working') {
       outcome.orders.push(stopLeg(pos, 'working', frame.start));
       return;
@@ -82,6 +80,14 @@ function* protect(ctx: EngineContext, systemId: string, pos: Position, frame: Or
   delete unprotected.stop;
   ctx.state.positions[systemId] = unprotected;
   yield* closePosition(ctx, systemId, unprotected, 'stop-failed', frame.start, outcome, frame);
+}
+
+/** Asks the broker to hold the position's protective stop (idempotent by its leg's client order id). */
+export function* placeStopOf(account: string, pos: Position): Step<StopReport> {
+  return (yield {
+    kind: 'placeStop',
+    request: { account, positionRef: pos.positionRef, symbol: pos.symbol, positionSide: pos.side, quantity: pos.quantity, stopLevel: pos.stop! },
+  }) as StopReport;
 }
 
 /** A frame-like for steps that are not on a frame (a tracked order filling on its timer): the last frame's start and price. */
@@ -166,7 +172,14 @@ export function* closePosition(
   if (report?.status === 'rejected' && pos.stop !== undefined && (yield* settleStop(ctx, systemId, pos, pos.stop, at, outcome))) {
     return outcome.trades[outcome.trades.length - 1];
   }
-  ctx.ports.log('error', 'position could not be closed', { account: ctx.account, systemId, positionRef: pos.positionRef, reason: report?.reason ?? 'unknown outcome' });
+  ctx.ports.log('error', 'position could not be closed', {
+    account: ctx.account,
+    systemId,
+    positionRef: pos.positionRef,
+    reason: report?.reason ?? 'unknown outcome',
+    ...(report?.stopLive !== undefined ? { stopLive: report.stopLive } : {}),
+  });
+  if (report) yield* afterRefusedClose(ctx, systemId, pos, report, at, outcome);
   return null;
 }
 

@@ -10,6 +10,9 @@
  *   engine/degraded.ts         `session degraded: a broker read needs a person` → session-degraded (critical)
  *                              `session recovered from degraded`          → session-degraded recovered (ok)
  *   engine/positions.ts        `protective stop could not be placed; closing the position` → stop-not-placed (critical)
+ *   engine/stop-liveness.ts    `protective stop could not be placed; the position is not protected at the broker`
+ *                                                                         → stop-not-placed (critical)
+ *                              `protective stop live again`               → stop-not-placed recovered (ok)
  *                              `position could not be closed`             → position-not-closed (critical)
  *   engine/trading-state.ts    `trading state <active|reducing|halted>`   → trading-state-changed (halted
  *                              critical, reducing warning, active ok), or protection-fired when
@@ -35,7 +38,8 @@ export const ALERT_MESSAGE_PATTERNS: readonly RegExp[] = [
   /^reconciliation: (closed|changed|opened|foreign)-at-broker$/,
   /^order outcome unknown; (left to reconciliation|asking the broker until it answers)$/,
   /^session (degraded: a broker read needs a person|recovered from degraded)$/,
-  /^protective stop could not be placed; closing the position$/,
+  /^protective stop could not be placed; (closing the position|the position is not protected at the broker)$/,
+  /^protective stop live again$/,
   /^position could not be closed$/,
   /^trading state (active|reducing|halted)$/,
   /^protection \S+: entries locked$/,
@@ -43,7 +47,7 @@ export const ALERT_MESSAGE_PATTERNS: readonly RegExp[] = [
 
 /** A MongoDB filter for the lines the rules handle (one anchored regex: FerretDB serves it). */
 export const LOG_ALERT_REGEX =
-  '^(broker [^ ]+: circuit (opened|closed again)|reconciliation: (closed|changed|opened|foreign)-at-broker|order outcome unknown; (left to reconciliation|asking the broker until it answers)|session (degraded: a broker read needs a person|recovered from degraded)|protective stop could not be placed; closing the position|position could not be closed|trading state (active|reducing|halted)|protection [^ ]+: entries locked)$';
+  '^(broker [^ ]+: circuit (opened|closed again)|reconciliation: (closed|changed|opened|foreign)-at-broker|order outcome unknown; (left to reconciliation|asking the broker until it answers)|session (degraded: a broker read needs a person|recovered from degraded)|protective stop could not be placed; (closing the position|the position is not protected at the broker)|protective stop live again|position could not be closed|trading state (active|reducing|halted)|protection [^ ]+: entries locked)$';
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 /** Fields a person may read: the line's own facts, without Temporal's bookkeeping. */
@@ -125,6 +129,20 @@ export function alertFromLog(line: LogLine): Alert | null {
       text: `The stop at ${str(line.stop)} for position ${str(line.positionRef)}${line.systemId ? ` (system ${str(line.systemId)})` : ''} could not be placed (${str(line.reason)}); the position is being closed.`,
     };
   }
+  if (msg === 'protective stop could not be placed; the position is not protected at the broker' || msg === 'protective stop live again') {
+    const down = msg !== 'protective stop live again';
+    return {
+      ...base,
+      kind: 'stop-not-placed',
+      key: `stop:${account ?? '?'}:${str(line.positionRef)}`,
+      tier: 'trading-critical',
+      severity: down ? 'critical' : 'ok',
+      title: down ? `${who}position ${str(line.positionRef)} has no stop at the broker` : `${who}protective stop of ${str(line.positionRef)} live again`,
+      text: down
+        ? `The stop at ${str(line.stop)} for position ${str(line.positionRef)}${line.systemId ? ` (system ${str(line.systemId)})` : ''} is not at the broker and placing it failed (${str(line.reason)}); the position stays open and the session places the stop again on every frame. Check it at the broker.`
+        : `The stop at ${str(line.stop)} for position ${str(line.positionRef)} is at the broker again.`,
+    };
+  }
   if (msg === 'position could not be closed') {
     return {
       ...base,
@@ -133,7 +151,7 @@ export function alertFromLog(line: LogLine): Alert | null {
       tier: 'trading-critical',
       severity: 'critical',
       title: `${who}position ${str(line.positionRef)} could not be closed`,
-      text: `Closing position ${str(line.positionRef)}${line.systemId ? ` (system ${str(line.systemId)})` : ''} failed: ${str(line.reason)}. Its stop stays in place; check it at the broker.`,
+      text: `Closing position ${str(line.positionRef)}${line.systemId ? ` (system ${str(line.systemId)})` : ''} failed: ${str(line.reason)}. ${line.stopLive === false ? 'ITS PROTECTIVE STOP IS NOT LIVE at the broker; the session places it again on every frame.' : 'Its stop stays in place; check it at the broker.'}`,
     };
   }
   if ((m = /^trading state (active|reducing|halted)$/.exec(msg))) {

@@ -17,6 +17,12 @@ export interface OrderReport {
   /** Broker time of the fill (epoch ms), from the venue's clock or price feed. */
   filledAt: number | null;
   reason?: string;
+  /**
+   * A refused close only: whether the position's protective stop is live at the broker after the refusal
+   * (a venue that cancels the stop before sending the close puts it back; `false` when it could not).
+   * Absent: the close left the stop as it was (IG keeps it on the position; paper has none to cancel).
+   */
+  stopLive?: boolean;
 }
 
 /**

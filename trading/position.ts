@@ -12,6 +12,11 @@ export interface Position {
   entryPrice: number;
   /** Protective stop level, native at the broker. */
   stop?: number;
+  /**
+   * `false` while the stop is known NOT to be at the broker (a refused close cancelled it and putting it
+   * back failed, issue 11 item 2): the session places it again on every frame until it is live. Absent: live.
+   */
+  stopLive?: false;
   /** Take-profit level of a bracket, emulated from frames (`trading/exits.ts`). */
   takeProfit?: number;
   /** Trailing stop, emulated from frames: `level` follows the best price at `distance` (price units). */

@@ -70,8 +70,20 @@ interface SubmitBody {
 /** Words of a refused close whose stop could not be put back: the position is unprotected at Alpaca. */
 export const STOP_NOT_LIVE = 'PROTECTIVE STOP NOT LIVE';
 
-function rejected(order: OrderRequest, reason: string): OrderReport {
-  return unfilledReport(order, 'rejected', reason);
+function rejected(order: OrderRequest, reason: string, stopLive?: boolean): OrderReport {
+  const report = unfilledReport(order, 'rejected', reason);
+  if (stopLive !== undefined) report.stopLive = stopLive;
+  return report;
+}
+
+/** What a refused close did to the stop it had cancelled: the refusal's reason saying so, and whether it is live again. */
+interface RestoredStop {
+  reason: string;
+  stopLive?: boolean;
+}
+
+function refusedClose(order: OrderRequest, restored: RestoredStop): OrderReport {
+  return rejected(order, restored.reason, restored.stopLive);
 }
 
 const retryAfterOf = (err: unknown) => (err as { retryAfterMs?: number }).retryAfterMs;
@@ -195,7 +207,7 @@ export class AlpacaExecutionClient {
       const why = `close of ${ref}: Alpaca holds ${there} in ${order.symbol}; a ${order.side} of ${quantity} would not just close it`;
       // Whatever Alpaca holds of it stays protected.
       const keep = held && held.side === wanted ? Math.min(quantity, Math.abs(held.qty)) : 0;
-      return rejected(order, await this.restoreStop(ref, cancelled, keep, why));
+      return refusedClose(order, await this.restoreStop(ref, cancelled, keep, why));
     }
     let placed: AlpacaOrder;
     try {
@@ -203,7 +215,7 @@ export class AlpacaExecutionClient {
     } catch (err) {
       // Alpaca refused the close (403: pattern day trading protection, a halted symbol, ...): nothing was placed,
       // and the position is still open. Reported as a rejected close naming Alpaca's reason; its stop is put back.
-      if (err instanceof OrderRejectedError) return rejected(order, await this.restoreStop(ref, cancelled, quantity, `Alpaca refused the close of ${ref}: ${err.message}`));
+      if (err instanceof OrderRejectedError) return refusedClose(order, await this.restoreStop(ref, cancelled, quantity, `Alpaca refused the close of ${ref}: ${err.message}`));
       throw err;
     }
     return toOrderReport(await this.awaitSettled(placed));
@@ -214,10 +226,10 @@ export class AlpacaExecutionClient {
    * again at once, at its level, for the quantity still open, as the leg's next incarnation. Returns the
    * refusal's reason with what became of the stop, which the session logs and the notifier sends.
    */
-  private async restoreStop(ref: string, cancelled: { order: AlpacaOrder; leg: number } | null, quantity: number, why: string): Promise<string> {
-    if (!cancelled) return why;
+  private async restoreStop(ref: string, cancelled: { order: AlpacaOrder; leg: number } | null, quantity: number, why: string): Promise<RestoredStop> {
+    if (!cancelled) return { reason: why };
     const was = cancelled.order;
-    if (!(quantity > EPS) || was.stop_price == null) return `${why}; its protective stop ${was.client_order_id} was cancelled and nothing is left to protect`;
+    if (!(quantity > EPS) || was.stop_price == null) return { reason: `${why}; its protective stop ${was.client_order_id} was cancelled and nothing is left to protect` };
     const id = stopLegId(ref, cancelled.leg + 1);
     try {
       await this.submit(
@@ -231,9 +243,12 @@ export class AlpacaExecutionClient {
           timeInForce: this.config.stopTimeInForce,
         }),
       );
-      return `${why}; its protective stop is live again: re-placed as ${id} at ${was.stop_price}`;
+      return { reason: `${why}; its protective stop is live again: re-placed as ${id} at ${was.stop_price}`, stopLive: true };
     } catch (err) {
-      return `${why}; ${STOP_NOT_LIVE}: ${was.client_order_id} was cancelled and re-placing it as ${id} failed (${(err as Error).message})`;
+      return {
+        reason: `${why}; ${STOP_NOT_LIVE}: ${was.client_order_id} was cancelled and re-placing it as ${id} failed (${(err as Error).message})`,
+        stopLive: false,
+      };
     }
   }
 

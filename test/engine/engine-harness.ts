@@ -4,7 +4,7 @@
  * every effect the engine asked for.
  */
 import { SessionConfigSchema, type SessionConfigInput } from '../../config/session-config';
-import { stopReport, type BrokerPosition, type Instrument, type OrderReport } from '../../brokers/adapter';
+import { stopReport, unfilledReport, type BrokerPosition, type Instrument, type OrderReport } from '../../brokers/adapter';
 import type { AccountCheckpoint, SessionOutcome } from '../../db/account-store';
 import type { EnginePorts } from '../../engine/context';
 import { runSync, type Effect, type Step } from '../../engine/effects';
@@ -23,6 +23,11 @@ export interface VenueFaults {
   holdOrders?: boolean;
   /** getOrder, getPositions and getAccount throw a non-retryable 401 (a key rotation). */
   unauthorized?: boolean;
+  /**
+   * A close is refused after the venue cancelled the position's stop (Alpaca's close: cancel `-S`, then the
+   * 403), with `stopLive` saying whether the venue put the stop back.
+   */
+  refuseClose?: { reason: string; stopLive: boolean };
 }
 
 /** An order the venue holds: answered `pending` until released, then filled (in part or whole). */
@@ -135,7 +140,14 @@ export class EngineHarness {
       case 'placeOrder': {
         if (this.faults.placeOrder) throw Object.assign(new Error('activity failed'), { cause: this.faults.placeOrder });
         const o = e.request;
-        if (o.intent === 'close' && o.positionRef) this.stops.delete(o.positionRef);
+        if (o.intent === 'close' && o.positionRef) {
+          const refused = this.faults.refuseClose;
+          if (refused) {
+            if (!refused.stopLive) this.stops.delete(o.positionRef);
+            return { ...unfilledReport(o, 'rejected', refused.reason), stopLive: refused.stopLive };
+          }
+          this.stops.delete(o.positionRef);
+        }
         if (this.faults.holdOrders) {
           const pending: OrderReport = { clientOrderId: o.clientOrderId, brokerOrderId: 'b', status: 'pending', symbol: o.symbol, side: o.side, quantity: o.quantity, filledQuantity: 0, fillPrice: 0, filledAt: null };
           this.held.set(o.clientOrderId, { report: pending });

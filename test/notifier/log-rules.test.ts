@@ -79,6 +79,8 @@ test('the messages the rules match are still the ones the code writes (a renamed
   expect(src('engine/degraded.ts')).toContain("'session recovered from degraded'");
   expect(src('engine/positions.ts')).toContain("'protective stop could not be placed; closing the position'");
   expect(src('engine/positions.ts')).toContain("'position could not be closed'");
+  expect(src('engine/stop-liveness.ts')).toContain("'protective stop could not be placed; the position is not protected at the broker'");
+  expect(src('engine/stop-liveness.ts')).toContain("'protective stop live again'");
   expect(src('engine/trading-state.ts')).toContain('`trading state ${to}`');
   expect(src('engine/protections.ts')).toContain('`protection ${l.kind}: entries locked`');
   for (const kind of ['closed-at-broker', 'changed-at-broker', 'opened-at-broker', 'foreign-at-broker']) expect(src('engine/reconciliation.ts')).toContain(`'${kind}'`);
@@ -92,4 +94,21 @@ test('a degraded session is a critical alert with the reason and its retry; its 
   expect(up).toMatchObject({ kind: 'session-degraded', key: 'degraded:acc1', severity: 'ok' });
   const re = new RegExp(LOG_ALERT_REGEX);
   expect(re.test('session degraded: a broker read needs a person') && re.test('order outcome unknown; asking the broker until it answers')).toBe(true);
+});
+
+test('a stop not at the broker after a refused close is critical, its return an ok under the same key; the close alert says whether the stop is live', () => {
+  const down = alertFromLog(
+    line(50, 'protective stop could not be placed; the position is not protected at the broker', { account: 'acc1', systemId: 'cb', positionRef: 'acc1-3', stop: 95, reason: 'symbol halted' }),
+  )!;
+  expect(down).toMatchObject({ kind: 'stop-not-placed', key: 'stop:acc1:acc1-3', severity: 'critical', title: 'account acc1: position acc1-3 has no stop at the broker' });
+  expect(down.text).toContain('placing it failed (symbol halted); the position stays open and the session places the stop again on every frame');
+  const up = alertFromLog(line(30, 'protective stop live again', { account: 'acc1', positionRef: 'acc1-3', stop: 95 }))!;
+  expect(up).toMatchObject({ kind: 'stop-not-placed', key: 'stop:acc1:acc1-3', severity: 'ok' });
+  const refused = (stopLive?: boolean) =>
+    alertFromLog(line(50, 'position could not be closed', { account: 'acc1', positionRef: 'acc1-3', reason: '403', ...(stopLive === undefined ? {} : { stopLive }) }))!.text;
+  expect(refused(false)).toContain('ITS PROTECTIVE STOP IS NOT LIVE');
+  expect(refused(true)).toContain('Its stop stays in place');
+  expect(refused()).toContain('Its stop stays in place');
+  const re = new RegExp(LOG_ALERT_REGEX);
+  expect(re.test('protective stop could not be placed; the position is not protected at the broker') && re.test('protective stop live again')).toBe(true);
 });

@@ -91,7 +91,7 @@ describe('Alpaca fake scenarios through the adapter', () => {
     expect(order('a-000010-S')).toMatchObject({ status: 'new', stop_price: '95' });
     refuseNextPosts(1);
     const r = await adapter.placeOrder(sell('a-000011', 'a-000010'));
-    expect(r).toMatchObject({ status: 'rejected', filledQuantity: 0 });
+    expect(r).toMatchObject({ status: 'rejected', filledQuantity: 0, stopLive: true });
     expect(r.reason).toContain('pattern day trading protection');
     expect(r.reason).toContain('its protective stop is live again: re-placed as a-000010-S2 at 95');
     // At the venue: the first incarnation cancelled, the second working for the whole position at the same level.
@@ -120,6 +120,7 @@ describe('Alpaca fake scenarios through the adapter', () => {
     refuseNextPosts(2); // the close and the re-placed stop
     const r = await adapter.placeOrder(sell('a-000021', 'a-000020'));
     expect(r).toMatchObject({ status: 'rejected' });
+    expect(r.stopLive).toBe(false);
     expect(r.reason).toMatch(/PROTECTIVE STOP NOT LIVE: a-000020-S was cancelled and re-placing it as a-000020-S2 failed \(.*pattern day trading/);
     expect(await adapter.getOrder(ACCOUNT, 'a-000020-S')).toMatchObject({ clientOrderId: 'a-000020-S', status: 'rejected', filledQuantity: 0 });
     expect((await adapter.getPositions(ACCOUNT))[0]?.stopLevel).toBeUndefined();
