@@ -43,7 +43,8 @@ function positionsTable(me, account, positions, pnlView, refresh) {
       { label: 'Side', value: (p) => badge(p.side) },
       { label: 'Quantity', num: true, value: (p) => qty(p.quantity) },
       { label: 'Entry', num: true, value: (p) => price(p.entryPrice) },
-      { label: 'Stop', num: true, value: (p) => price(p.stop) },
+      // stopLive false: a refused close left the stop off the broker and putting it back failed (the session retries each frame).
+      { label: 'Stop', num: true, value: (p) => (p.stopLive === false ? h('span', {}, price(p.stop), ' ', badge('NOT AT BROKER', 'halted')) : price(p.stop)) },
       { label: 'Take-profit', num: true, value: (p) => price(p.takeProfit) },
       { label: 'Trailing', num: true, value: (p) => (p.trailing ? `${price(p.trailing.level)} (±${price(p.trailing.distance)})` : '—') },
       { label: 'Unrealised', num: true, value: (p) => signed(pnlView?.bySystem?.[p.systemId]?.unrealised) },
