@@ -8,6 +8,7 @@ import { checkBreaker } from '../ops/checks/breaker';
 import { checkWorker, type PollerKind } from '../ops/checks/worker';
 import { checkSession } from '../ops/checks/session';
 import { checkFleet } from '../ops/checks/fleet';
+import { checkIgAllowance } from '../ops/checks/ig-allowance';
 import { cliConfig, secondsOption } from './settings';
 
 interface CommonOpts {
@@ -134,5 +135,6 @@ export function checkCommand(setExit: (code: number) => void): Command {
     .action(async (o: CommonOpts & { query?: string }) =>
       setExit(await emit('fleet', o, async (ms) => checkFleet({ ...temporalTarget(o, ms), query: o.query, warning: o.warning, critical: o.critical }))),
     );
+  common(check.command('ig-allowance').description("IG's historical-data allowance, from the IG broker worker's /metrics"), 'the remaining points (default -w 2000: -c 500:)').requiredOption('--metrics-url <url>', 'the IG broker worker metrics endpoint').action(async (o: CommonOpts & { metricsUrl: string }) => setExit(await emit('ig-allowance', o, async (ms) => checkIgAllowance({ metricsUrl: o.metricsUrl, warning: o.warning, critical: o.critical, timeoutMs: Math.max(500, ms - 500) }))));
   return check;
 }

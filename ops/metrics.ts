@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OrderReport, OrderRequest } from '../brokers/adapter';
+import type { IgHistoryMeter } from '../brokers/ig/allowance';
 import type { BreakerState } from '../brokers/resilience';
 import type { SessionOutcome } from '../db/account-store';
 import type { OrderRecord } from '../trading/order';
@@ -147,6 +148,32 @@ export function createMetrics(service: string) {
         if (!OPEN_ORDER_STATUSES.includes(o.status)) openOrders.delete(key);
         else if (openOrders.get(key)?.status !== o.status) openOrders.set(key, { account, status: o.status, since: now });
       }
+    },
+    igAllowanceRemaining: new Gauge({
+      name: 'maotrade_ig_allowance_remaining',
+      help: "IG historical-data points left in the allowance, as IG's last prices answer said",
+      registers: [registry],
+    }),
+    igAllowanceTotal: new Gauge({
+      name: 'maotrade_ig_allowance_total',
+      help: "IG historical-data allowance of the period, as IG's last prices answer said",
+      registers: [registry],
+    }),
+    igHistoryPoints: new Counter({
+      name: 'maotrade_ig_history_points_total',
+      help: 'IG historical-data points returned by the prices requests of this process',
+      registers: [registry],
+    }),
+    /** Exports an IG history meter: points as they are spent, the allowance as IG reports it. */
+    watchIgHistory(meter: IgHistoryMeter): void {
+      metrics.igHistoryPoints.inc(0);
+      meter.onObserve((points, reading) => {
+        metrics.igHistoryPoints.inc(points);
+        if (reading) {
+          metrics.igAllowanceRemaining.set(reading.remaining);
+          metrics.igAllowanceTotal.set(reading.total);
+        }
+      });
     },
     /** Reads the breaker's state on every scrape. */
     watchBreaker(source: BreakerSource): void {

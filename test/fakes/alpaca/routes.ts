@@ -98,6 +98,8 @@ export function createFakeAlpacaRoutes(st: FakeAlpacaState, options: { barsPageL
       })
       .sort((a, b) => Date.parse(String(a.t)) - Date.parse(String(b.t)));
     const page = all.slice(0, limit);
+    st.barsServed.requests++;
+    st.barsServed.bars += page.length;
     const next = all.length > limit ? Buffer.from(String(Date.parse(String(page[page.length - 1]!.t)))).toString('base64') : null;
     return { status: 200, body: { bars: page, symbol, next_page_token: next } };
   }

@@ -87,6 +87,8 @@ export interface FakeAlpacaControls {
   /** Sets the asset record of a symbol (merged over the defaults). */
   setAsset(symbol: string, asset: FakeAsset): void;
   positions(): FakePosition[];
+  /** GET bars answers (pages) served and the bars they carried. */
+  barsServed(): { requests: number; bars: number };
   /** Every order, in Alpaca's JSON shape, oldest first. */
   orders(): Record<string, any>[];
   cash(): number;
@@ -175,6 +177,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
   const positions = new Map<string, { qty: number; avg: number }>();
   const quotes = new Map<string, { bid: number; ask: number; t: number }>();
   const bars = new Map<string, Record<string, unknown>[]>();
+  const barsServed = { requests: 0, bars: 0 };
   const assets = new Map<string, FakeAsset>();
   const timers = new Set<NodeJS.Timeout>();
   let cash = options.cash ?? 100_000;
@@ -404,6 +407,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
   // ---- what the test drives ----
 
   const controls: FakeAlpacaControls = {
+    barsServed: () => ({ ...barsServed }),
     setPrice(symbol, bid, ask) {
       if (!(bid > 0 && ask >= bid)) throw new Error(`fake: bad quote ${bid}/${ask}`);
       quotes.set(symbol.toUpperCase(), { bid, ask, t: Date.now() });
@@ -486,6 +490,7 @@ export function createFakeAlpacaState(options: FakeAlpacaOptions = {}) {
     positions,
     quotes,
     bars,
+    barsServed,
     assets,
     timers,
     get cash() {

@@ -18,7 +18,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { FakeIgState, FakeIgStreamEvent, Json } from './state';
+import { TF_RESOLUTION, type FakeCandle, type FakeIgState, type FakeIgStreamEvent, type Json } from './state';
 
 const CHART_FIELDS = new Set(['BID_OPEN', 'BID_HIGH', 'BID_LOW', 'BID_CLOSE', 'OFR_OPEN', 'OFR_HIGH', 'OFR_LOW', 'OFR_CLOSE', 'UTM', 'CONS_END', 'CONS_TICK_COUNT', 'DAY_OPEN_MID', 'DAY_NET_CHG_MID', 'DAY_PERC_CHG_MID', 'DAY_HIGH', 'DAY_LOW', 'BID', 'OFR']);
 const TRADE_FIELDS = new Set(['CONFIRMS', 'OPU', 'WOU']);
@@ -38,6 +38,12 @@ export interface FakeLightstreamerControls {
   refuseNext(n: number, how: 'auth' | 'limit'): void;
   /** A CHART update of an epic and scale; `fields` are sent as given (strings). */
   pushChart(epic: string, scale: string, fields: Record<string, string | null>): void;
+  /**
+   * A candle of an epic as IG streams it once complete (`CONS_END` 1; with `forming`, first an update with
+   * `CONS_END` 0), added to the REST price history too (the shared state): what the stream loses REST still has.
+   * Returns whether a subscriber got it.
+   */
+  pushCandle(epic: string, candle: FakeCandle, opts?: { spread?: number; forming?: boolean }): boolean;
   /** A TRADE update field (e.g. a WOU payload) of an account. */
   pushTrade(accountId: string, field: 'CONFIRMS' | 'OPU' | 'WOU', payload: unknown): void;
   stats(): { creates: number; subscribes: string[]; refused: number; updatesSent: number; updatesLost: number; probes: number; lastUser: string | null };
@@ -168,15 +174,19 @@ export function attachFakeLightstreamer(server: http.Server, ig: FakeIgState) {
   }
 
   /** Sends `values` on every subscription of `item`; counted lost when nobody listens or the fake is silent. */
-  function publish(item: string, values: Record<string, string | null>) {
-    const targets = [...sessions].flatMap((s) => [...s.subs.values()].filter((x) => x.item === item).map((sub) => ({ s, sub })));
+  function publish(item: string, values: Record<string, string | null>): boolean {
+    const targets = [...sessions].flatMap((s) => [...s.subs.values()].filter((x) => x.item === item && s.ws.readyState === s.ws.OPEN).map((sub) => ({ s, sub })));
     if (silence || targets.length === 0) {
       stats.updatesLost++;
-      return;
+      return false;
     }
     for (const { s, sub } of targets) sendUpdate(s, sub, sub.mode === 'DISTINCT' ? Object.fromEntries(sub.fields.map((f) => [f, values[f] ?? null])) : values);
     stats.updatesSent++;
+    return true;
   }
+
+  /** The CHART scale of a timeframe (fake: the REST resolution names, as IG's streaming API spells them). */
+  const SCALE_OF: Record<string, string> = { '1m': '1MINUTE', '5m': '5MINUTE', '1h': 'HOUR' };
 
   const onLedger = (e: FakeIgStreamEvent) => {
     if (e.field === 'ACCOUNT') publish(`ACCOUNT:${e.accountId}`, accountValues(e.accountId));
@@ -201,7 +211,21 @@ export function attachFakeLightstreamer(server: http.Server, ig: FakeIgState) {
     refuseNext(n, how) {
       for (let i = 0; i < n; i++) refusals.push(how);
     },
-    pushChart: (epic, scale, fields) => publish(`CHART:${epic}:${scale}`, fields),
+    pushChart: (epic, scale, fields) => void publish(`CHART:${epic}:${scale}`, fields),
+    pushCandle(epic, c, opts = {}) {
+      const spread = opts.spread ?? 0.0002;
+      ig.addCandles(epic, [c], spread);
+      const scale = SCALE_OF[c.timeframe];
+      if (!scale) throw new Error(`fake IG streams no ${c.timeframe} (${TF_RESOLUTION[c.timeframe]}) candles`);
+      const book = ig.candles.get(epic)!.get(TF_RESOLUTION[c.timeframe])!.get(c.start)!;
+      const fields = (consEnd: string): Record<string, string | null> => ({
+        BID_OPEN: String(book.bid[0]), BID_HIGH: String(book.bid[1]), BID_LOW: String(book.bid[2]), BID_CLOSE: String(book.bid[3]),
+        OFR_OPEN: String(book.ask[0]), OFR_HIGH: String(book.ask[1]), OFR_LOW: String(book.ask[2]), OFR_CLOSE: String(book.ask[3]),
+        UTM: String(c.start), CONS_END: consEnd, CONS_TICK_COUNT: String(c.volume ?? 0),
+      });
+      if (opts.forming) publish(`CHART:${epic}:${scale}`, fields('0'));
+      return publish(`CHART:${epic}:${scale}`, fields('1'));
+    },
     pushTrade: (accountId, field, payload) => publish(`TRADE:${accountId}`, { [field]: JSON.stringify(payload) }),
     stats: () => ({ ...stats, subscribes: [...stats.subscribes] }),
   };

@@ -449,6 +449,9 @@ export class FakeIgRoutes {
     const totalPages = pageSize === 0 ? 1 : Math.max(1, Math.ceil(points.length / pageSize));
     const page = pageSize === 0 ? points : points.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
     const pp = (c: { bid: number[]; ask: number[] }, i: number) => ({ bid: c.bid[i], ask: c.ask[i], lastTraded: null });
+    // IG spends one point of the historical-data allowance per price returned (fake: the period never resets)
+    this.s.history.requests++;
+    this.s.history.points += page.length;
     return {
       status: 200,
       body: {
@@ -463,7 +466,7 @@ export class FakeIgRoutes {
         })),
         instrumentType: 'CURRENCIES',
         metadata: {
-          allowance: { remainingAllowance: 9_999, totalAllowance: 10_000, allowanceExpiry: 600_000 },
+          allowance: { remainingAllowance: Math.max(0, this.s.history.total - this.s.history.points), totalAllowance: this.s.history.total, allowanceExpiry: 600_000 },
           size: page.length,
           pageData: { pageSize, pageNumber, totalPages },
         },

@@ -54,6 +54,8 @@ export interface FakeIgServer {
   amendPuts(): number;
   requests(filter?: { method?: string; path?: string | RegExp; override?: string }): RequestRecord[];
   logins(): number;
+  /** GET /prices answers served and the historical-data points they spent (the allowance IG counts). */
+  historyPoints(): { requests: number; points: number; total: number };
   /** Closes a position behind the adapter's back (web platform), at the current quote. */
   closePositionExternally(dealReference: string, channel?: 'WEB' | 'DEALER' | 'SYSTEM'): void;
   /** Opens a position behind the adapter's back (web platform), at the current quote. */
@@ -219,6 +221,7 @@ export async function startFakeIgServer(options: FakeIgOptions = {}): Promise<Fa
     amendPuts: () => ig.log.filter((r) => r.method === 'PUT' && r.path.startsWith('/positions/otc/')).length,
     requests: (f = {}) => count(f),
     logins: () => ig.loginCount,
+    historyPoints: () => ({ ...ig.history }),
     closePositionExternally: (ref, channel = 'WEB') => ig.closeExternally(ref, channel),
     openPositionExternally: (p) => ig.openExternally(p),
     expireSessions: () => ig.expireSessions(),

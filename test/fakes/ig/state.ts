@@ -201,6 +201,8 @@ export class FakeIgState {
   readonly access = new Map<string, number>();
   readonly refresh = new Map<string, number>();
   readonly log: RequestRecord[] = [];
+  /** GET /prices answers and the historical-data points they spent (one per price), of a `total` allowance. */
+  readonly history = { requests: 0, points: 0, total: 10_000 };
   loginCount = 0;
   readonly scenario: FakeIgScenario = { confirmDelayMs: 0 };
   seq = 0;
