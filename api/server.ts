@@ -1,7 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { documentTransform } from './responses';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
@@ -73,7 +74,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Response schemas document the bodies (OpenAPI) and do not alter them: sent as the route built them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw notFound(`no route ${request.method} ${request.url.split('?')[0]}`);
@@ -107,7 +109,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
-    transform: jsonSchemaTransform,
+    transform: documentTransform,
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

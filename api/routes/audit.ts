@@ -3,10 +3,30 @@ import { AccountIdSchema } from '../../config/session-config';
 import { UserNameSchema } from '../user-name';
 import { accountsWith } from '../access';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
+import { responses } from '../responses';
 
 const IsoTime = z.string().datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' });
 
 /** The audit trail (admin): a global admin reads every row, an account admin the rows of its accounts. */
+const AuditResponse = responses({
+  200: z.object({
+    entries: z.array(
+      z.object({
+        id: z.number().int(),
+        at: z.date(),
+        userName: z.string().nullable(),
+        via: z.enum(['api', 'cli']),
+        route: z.string().describe('The route pattern, never the raw URL'),
+        command: z.string().nullable(),
+        account: z.string().nullable(),
+        statusCode: z.number().int().nullable(),
+        outcome: z.enum(['ok', 'refused', 'failed']),
+        detail: z.string().nullable(),
+      }),
+    ),
+  }),
+});
+
 export function registerAuditRoutes(app: Gateway, { audit }: GatewayDeps): void {
   app.get(
     '/audit',
@@ -15,7 +35,7 @@ export function registerAuditRoutes(app: Gateway, { audit }: GatewayDeps): void 
       schema: {
         tags: ['users'],
         summary: 'Audit trail of commands, newest first: who, when, route, account, status and outcome (never a token)',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: AuditResponse,
         querystring: z
           .object({
             account: AccountIdSchema.optional(),

@@ -8,6 +8,8 @@ import { authenticate } from '../auth';
 import { BEARER_SECURITY, type Gateway, type GatewayDeps } from '../context';
 import { badRequest, notFound } from '../errors';
 import { onSession } from '../session-handle';
+import { RoleSchema } from '../roles';
+import { FrameSchema, GrantSchema, responses } from '../responses';
 
 /**
  * The reads the operator's desk (`/ui`) needs that no other route gives: who the caller is and what it
@@ -27,6 +29,33 @@ function streamsOf(lastFrames: Record<string, number>): { symbol: string; timefr
   });
 }
 
+const MeResponse = responses({
+  200: z.object({
+    name: z.string(),
+    globalRole: RoleSchema.nullable(),
+    grants: z.array(GrantSchema),
+  }),
+});
+const CandlesResponse = responses({
+  200: z.object({
+    account: z.string(),
+    symbol: z.string().nullable(),
+    timeframe: TimeframeSchema.nullable(),
+    streams: z.array(z.object({ symbol: z.string(), timeframe: TimeframeSchema, lastFrame: z.number().describe('Last processed frame start, epoch ms') })),
+    candles: z.array(FrameSchema),
+  }),
+});
+const PnlTodayResponse = responses({
+  200: z.object({
+    account: z.string(),
+    day: z.string().nullable().describe('UTC day, YYYY-MM-DD'),
+    pnl: z.number().nullable(),
+    equity: z.number().nullable(),
+    base: z.object({ ts: z.number(), equity: z.number() }).nullable(),
+    lastTs: z.number().nullable(),
+  }),
+});
+
 export function registerDeskRoutes(app: Gateway, deps: GatewayDeps): void {
   const { pool } = deps;
 
@@ -36,7 +65,7 @@ export function registerDeskRoutes(app: Gateway, deps: GatewayDeps): void {
       schema: {
         tags: ['users'],
         summary: "The caller: its name, global role and grants per account (never a token); any valid token may ask",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: MeResponse,
       },
     },
     async (request) => {
@@ -57,7 +86,7 @@ export function registerDeskRoutes(app: Gateway, deps: GatewayDeps): void {
         summary:
           "Candles (maodata) of one of a running session's streams, the last `limit` up to the last frame it processed; " +
           'the stream by symbol and timeframe, else its first; `streams` lists them all',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: CandlesResponse,
         params: AccountParams,
         querystring: z.object({
           symbol: SystemConfigSchema.shape.symbol.optional(),
@@ -103,7 +132,7 @@ export function registerDeskRoutes(app: Gateway, deps: GatewayDeps): void {
         summary:
           "P&L of the account's latest trading day (UTC day of its last equity point): that point's equity less the last one before the day " +
           '(or the day\'s first); null without equity points',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: PnlTodayResponse,
         params: AccountParams,
       },
     },

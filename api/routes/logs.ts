@@ -7,6 +7,7 @@ import { AccountIdSchema } from '../../config/session-config';
 import { accountsWith, requireOn, type Caller } from '../access';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { ApiError, badRequest } from '../errors';
+import { GzipNdjsonBody, objectIdHex, responses } from '../responses';
 
 /**
  * Log lines kept in MongoDB `maologs.logs`: a page as JSON, or everything matching as a gzip NDJSON
@@ -63,6 +64,18 @@ function downloadRange(f: LogFilter, maxSpanMs: number): { from: string; to: str
   return { from: f.from, to: new Date(to).toISOString() };
 }
 
+const LogsResponse = responses({
+  200: z.object({
+    logs: z.array(
+      z
+        .object({ _id: objectIdHex, time: z.date(), level: z.number().int(), levelName: z.string(), msg: z.string().optional(), account: z.string().optional() })
+        .passthrough()
+        .describe('A maologs.logs document: pino fields beyond these as logged'),
+    ),
+  }),
+});
+const DownloadResponse = responses({ 200: GzipNdjsonBody });
+
 export function registerLogRoutes(app: Gateway, { mongoDb, logDownload }: GatewayDeps): void {
   const logs = mongoDb.collection<LogDoc>(LOG_COLLECTION);
   let downloading = 0;
@@ -74,7 +87,7 @@ export function registerLogRoutes(app: Gateway, { mongoDb, logDownload }: Gatewa
       schema: {
         tags: ['logs'],
         summary: 'Log lines of the accounts the caller may view, newest first (level = the least level; from inclusive, to exclusive)',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: LogsResponse,
         querystring: LogFilter.extend({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
       },
     },
@@ -93,7 +106,7 @@ export function registerLogRoutes(app: Gateway, { mongoDb, logDownload }: Gatewa
         summary:
           'Every matching log line of the accounts the caller may view, oldest first, as a gzip-compressed NDJSON file (one JSON document per line), ' +
           'streamed; from is required and the range may span at most 7 days (by default); 429 when too many downloads stream at once',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: DownloadResponse,
         querystring: LogFilter.strict(),
       },
     },

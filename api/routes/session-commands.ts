@@ -10,9 +10,15 @@ import {
 import { AccountIdSchema, SystemConfigSchema } from '../../config/session-config';
 import { BEARER_SECURITY, userOf, type Gateway, type GatewayDeps } from '../context';
 import { onSession } from '../session-handle';
+import { ReconciliationReportSchema, TradeSchema, responses } from '../responses';
 
 /** Commands to a running session (trader): signals for pause/resume, updates where the caller needs the result. */
 
+const AcceptedBody = z.object({ account: z.string(), command: z.string(), accepted: z.literal(true) });
+const ClosePositionResponse = responses({ 200: z.object({ account: z.string(), systemId: z.string(), trade: TradeSchema.nullable().describe('the closing trade; null when it had no position') }) });
+const CloseAllResponse = responses({ 200: z.object({ account: z.string(), trades: z.array(TradeSchema) }) });
+const ParamsResponse = responses({ 200: z.object({ account: z.string(), systemId: z.string(), params: z.record(z.unknown()).describe('the system parameters now in force') }) });
+const ReconcileResponse = responses({ 200: z.object({ account: z.string(), report: ReconciliationReportSchema }) });
 const AccountParams = z.object({ account: AccountIdSchema });
 const SystemParams = z.object({ account: AccountIdSchema, systemId: SystemConfigSchema.shape.id });
 // No body at all is fine (fastify gives null then).
@@ -33,7 +39,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
             command === 'pause'
               ? 'Pause a session: no new entries; exits and stops still work (signal)'
               : 'Resume a paused session (signal)',
-          security: BEARER_SECURITY,
+          security: BEARER_SECURITY, response: responses({ 202: AcceptedBody }),
           params: AccountParams,
           body: Reason,
         },
@@ -53,7 +59,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
       schema: {
         tags: ['session commands'],
         summary: "Close one system's position (update); returns the trade, or null when it had none",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: ClosePositionResponse,
         params: SystemParams,
       },
     },
@@ -70,7 +76,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
     '/sessions/:account/close-all',
     {
       config: { role: 'trader', command: 'close-all', control: true },
-      schema: { tags: ['session commands'], summary: 'Close every open position (update); returns the trades', security: BEARER_SECURITY, params: AccountParams },
+      schema: { tags: ['session commands'], summary: 'Close every open position (update); returns the trades', security: BEARER_SECURITY, response: CloseAllResponse, params: AccountParams },
     },
     async (request) => {
       const { account } = request.params;
@@ -86,7 +92,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
       schema: {
         tags: ['session commands'],
         summary: "Change a system's parameters (update); only the named ones change; validated by the system's schema",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: ParamsResponse,
         params: SystemParams,
         body: z.object({ params: z.record(z.unknown()) }).strict(),
       },
@@ -107,7 +113,7 @@ export function registerSessionCommandRoutes(app: Gateway, deps: GatewayDeps): v
       schema: {
         tags: ['session commands'],
         summary: "Reconcile the session's positions with the broker's now (update); returns the report",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: ReconcileResponse,
         params: AccountParams,
         body: Reason,
       },

@@ -21,6 +21,7 @@ import { onSession, runningSession } from '../session-handle';
 import { RUNNING_SESSIONS_QUERY } from '../../fleet/sessions-query';
 import { feederWorkflowId, subscribeSignal, unsubscribeSignal } from '../../workflows/market-data-feeder';
 import type { Client } from '@temporalio/client';
+import { PnlViewSchema, PositionSchema, RiskViewSchema, StatusViewSchema, responses } from '../responses';
 
 /**
  * Signals (un)subscribe to the feeders of an account's systems that exist; a feeder that does not run
@@ -42,6 +43,36 @@ async function signalFeeders(client: Client, home: HomeStore, account: string, s
 
 /** Sessions: the running ones (Temporal visibility), one session's queries, start and stop. */
 
+const SessionsResponse = responses({
+  200: z.object({
+    sessions: z.array(
+      z.object({
+        account: z.string().nullable(),
+        broker: z.string().nullable(),
+        status: z.string().nullable(),
+        workflowId: z.string(),
+        runId: z.string(),
+        taskQueue: z.string(),
+        startTime: z.date(),
+      }),
+    ),
+  }),
+});
+const StatusResponse = responses({ 200: StatusViewSchema });
+const PositionsResponse = responses({ 200: z.object({ positions: z.array(PositionSchema) }) });
+const PnlResponse = responses({ 200: PnlViewSchema });
+const RiskResponse = responses({ 200: RiskViewSchema });
+const StartResponse = responses({
+  201: z.object({
+    account: z.string(),
+    broker: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    taskQueue: z.string(),
+    systems: z.array(z.string()),
+  }),
+}, [409, 422]);
+const StopResponse = responses({ 200: z.object({ account: z.string(), stopped: z.boolean(), reason: z.string(), unsubscribed: z.unknown().describe('the feeders it was unsubscribed from') }) });
 const AccountParams = z.object({ account: AccountIdSchema });
 const MAX_LISTED = 1000;
 
@@ -55,7 +86,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       schema: {
         tags: ['sessions'],
         summary: 'Running sessions of the accounts the caller may view, from Temporal visibility (search attributes MaoAccount, MaoBroker, MaoStatus)',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: SessionsResponse,
         // Validated values only are put in the visibility query: both schemas allow [a-z0-9_] only.
         querystring: z.object({ account: AccountIdSchema.optional(), broker: BrokerNameSchema.optional() }),
       },
@@ -94,7 +125,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     '/sessions/:account',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['sessions'], summary: 'Status of an account session (status query)', security: BEARER_SECURITY, params: AccountParams },
+      schema: { tags: ['sessions'], summary: 'Status of an account session (status query)', security: BEARER_SECURITY, response: StatusResponse, params: AccountParams },
     },
     async (request) => onSession(deps, request.params.account, (h) => h.query(statusQuery)),
   );
@@ -103,7 +134,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     '/sessions/:account/positions',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['sessions'], summary: 'Open positions of a session (positions query)', security: BEARER_SECURITY, params: AccountParams },
+      schema: { tags: ['sessions'], summary: 'Open positions of a session (positions query)', security: BEARER_SECURITY, response: PositionsResponse, params: AccountParams },
     },
     async (request) => ({ positions: await onSession(deps, request.params.account, (h) => h.query(positionsQuery)) }),
   );
@@ -112,7 +143,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
     '/sessions/:account/pnl',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['sessions'], summary: 'Realised and unrealised P&L of a session (pnl query)', security: BEARER_SECURITY, params: AccountParams },
+      schema: { tags: ['sessions'], summary: 'Realised and unrealised P&L of a session (pnl query)', security: BEARER_SECURITY, response: PnlResponse, params: AccountParams },
     },
     async (request) => onSession(deps, request.params.account, (h) => h.query(pnlQuery)),
   );
@@ -124,7 +155,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       schema: {
         tags: ['sessions'],
         summary: 'Risk view of a session (risk query): trading state and its history, limits, protections, locks, working orders, last refusals',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: RiskResponse,
         params: AccountParams,
       },
     },
@@ -139,7 +170,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
         tags: ['sessions'],
         summary:
           "Start an account's session from its configuration in maohome; 409 if one is running; 422 if the configuration is invalid, or (netting_conflict) another account on the same netting venue (one key per worker) trades one of its symbols",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: StartResponse,
         body: z.object({ account: AccountIdSchema }).strict(),
       },
     },
@@ -208,7 +239,7 @@ export function registerSessionRoutes(app: Gateway, deps: GatewayDeps): void {
       schema: {
         tags: ['sessions'],
         summary: "Stop an account's session (terminate, with the reason and who): marked stopped in maohome so feeders do not start it again, and unsubscribed from its feeders; POST /sessions clears the mark",
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: StopResponse,
         params: AccountParams,
         querystring: z.object({ reason: z.string().min(1).max(500).optional() }),
       },

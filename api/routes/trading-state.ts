@@ -9,6 +9,7 @@ import { badRequest, forbidden, temporalToApiError } from '../errors';
 import { onSession, runningSession } from '../session-handle';
 import { callerFleetTradingState } from '../fleet-access';
 import { protectionLiftRefusal } from '../protection-lift';
+import { TradingStateChangeSchema, responses } from '../responses';
 
 /**
  * Trading states (trader): one session's, or the fleet's (only the sessions of accounts the caller may
@@ -21,6 +22,29 @@ const AccountParams = z.object({ account: AccountIdSchema });
 const SessionBody = TradingStateCommandSchema.omit({ by: true }).strict();
 const FleetBody = SessionBody.extend({ query: VisibilityFilterSchema.optional() }).strict();
 
+const TradingStateResponse = responses({ 200: z.object({ account: z.string(), change: TradingStateChangeSchema.nullable().describe('the recorded change; null when it already was in that state') }) });
+const FleetTradingStateResponse = responses({
+  200: z.object({
+    command: z.object({ state: z.enum(['active', 'reducing', 'halted']), by: z.string(), reason: z.string() }),
+    query: z.string().describe('the visibility query the sessions were listed with'),
+    matched: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+    failed: z.number().int(),
+    sessions: z.array(
+      z.object({
+        account: z.string(),
+        workflowId: z.string(),
+        ok: z.boolean(),
+        outcome: z.enum(['changed', 'unchanged', 'error']),
+        change: TradingStateChangeSchema.nullable(),
+        error: z.string().optional(),
+      }),
+    ),
+    skipped: z.array(z.object({ account: z.string(), workflowId: z.string(), reason: z.string() })),
+  }),
+});
+
 export function registerTradingStateRoutes(app: Gateway, deps: GatewayDeps): void {
   app.post(
     '/sessions/:account/trading-state',
@@ -31,7 +55,7 @@ export function registerTradingStateRoutes(app: Gateway, deps: GatewayDeps): voi
         summary:
           "Set a session's trading state (update): active, reducing (only closes pass) or halted (nothing passes); " +
           'returns the recorded change, or null when it already was in that state; lifting a state a protection set (max drawdown, daily loss) needs an explicit admin grant on the account',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: TradingStateResponse,
         params: AccountParams,
         body: SessionBody,
       },
@@ -65,7 +89,7 @@ export function registerTradingStateRoutes(app: Gateway, deps: GatewayDeps): voi
           'the selected sessions it was not sent to and why (no trader grant; a protection state that needs an account admin). ' +
           'Visibility lags: a session started in the last seconds may be ' +
           'missed; the command is idempotent, send it again.',
-        security: BEARER_SECURITY,
+        security: BEARER_SECURITY, response: FleetTradingStateResponse,
         body: FleetBody,
       },
     },
