@@ -2,7 +2,9 @@
  * The order lifecycle on the real Temporal server against the Alpaca fake (issue 11): an entry the venue
  * keeps working is tracked and settled by the session's timer with no second entry; a close queued while
  * the venue holds orders is one order however often it is asked for; a 401 window during a stop check
- * degrades the session (status, search attribute) and it recovers by itself.
+ * degrades the session (status, search attribute) and it recovers by itself; a refused close (403) keeps
+ * the stop at the broker, or shows it not live and places it again; a close cancelled after a partial
+ * fill keeps the residual open with a stop of its quantity.
  */
 import type { Client, Connection } from '@temporalio/client';
 import type { Frame } from '../../market/frame';
@@ -97,6 +99,86 @@ test('a 401 window during reconciliation degrades the session instead of failing
     expect(await handle.query(positionsQuery)).toHaveLength(1);
     await handle.terminate('test done');
   } finally {
+    await workers.stop();
+    await venue.stop();
+  }
+});
+
+/** The stop orders working at the Alpaca fake. */
+const workingStops = (fake: NonNullable<Awaited<ReturnType<typeof alpacaVenue>>['fakeAlpaca']>) =>
+  fake.orders().filter((o) => o.type === 'stop' && ['new', 'accepted'].includes(o.status));
+
+const PDT = JSON.stringify({ code: 40310000, message: 'trade denied due to pattern day trading protection' });
+
+test('a refused close keeps the stop at the broker; a stop that cannot be put back is shown not live and placed again on the next frame', async () => {
+  const venue = await alpacaVenue();
+  const fake = venue.fakeAlpaca!;
+  const workers = await startInProcessWorkers({ brokers: { alpaca: venue.adapter } });
+  const account = uniqueAccount('lref');
+  const stopsAtVenue = () => workingStops(fake);
+  try {
+    await venue.setPrice(100);
+    const handle = await startSession(client, { account, broker: 'alpaca', tradingEnabled: true, systems: [MA(venue.symbol)] }, workers.taskQueue);
+    const fs = frames(venue.symbol, [100, 101, 100, 100, 100]);
+    await feedPaced(workers.pool, handle, fs.slice(0, 3));
+    const [pos] = await handle.query(positionsQuery);
+    expect(pos).toMatchObject({ side: 'short', quantity: 1, stop: 105 });
+    expect(stopsAtVenue().map((o) => o.client_order_id)).toEqual([`${pos.positionRef}-S`]);
+
+    // Alpaca refuses the close (403): the stop the close cancelled is back at once as -S2.
+    fake.respondNext({ method: 'POST', path: '/v2/orders', status: 403, body: PDT, times: 1 });
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    expect(stopsAtVenue().map((o) => [o.client_order_id, o.qty, o.stop_price])).toEqual([[`${pos.positionRef}-S2`, '1', '105']]);
+    const [kept] = await handle.query(positionsQuery);
+    expect(kept).toMatchObject({ positionRef: pos.positionRef, stop: 105 });
+    expect(kept.stopLive).toBeUndefined();
+
+    // Refused again, and so are the re-place and the session's own retry: no stop at the broker, and the query says so.
+    fake.respondNext({ method: 'POST', path: '/v2/orders', status: 403, body: PDT, times: 3 });
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    expect(stopsAtVenue()).toEqual([]);
+    expect((await handle.query(positionsQuery))[0]).toMatchObject({ positionRef: pos.positionRef, stop: 105, stopLive: false });
+
+    // The next frame places it again: live at the broker, the mark gone, the position still open and its own.
+    await feedPaced(workers.pool, handle, fs.slice(3, 4));
+    const live = await when('the stop to be live again', () => handle.query(positionsQuery), (p) => p[0]?.stopLive === undefined);
+    expect(live[0]).toMatchObject({ positionRef: pos.positionRef, quantity: 1, stop: 105 });
+    expect(stopsAtVenue().map((o) => [o.qty, o.stop_price])).toEqual([['1', '105']]);
+    expect(fake.positions()).toEqual([expect.objectContaining({ symbol: venue.symbol, side: 'short' })]);
+    expect(await handle.query(tradesQuery)).toEqual([]);
+    await handle.terminate('test done');
+  } finally {
+    await workers.stop();
+    await venue.stop();
+  }
+});
+
+test('a close cancelled after a partial fill books the part and keeps the residual open with a stop of its quantity at the broker', async () => {
+  const venue = await alpacaVenue();
+  const fake = venue.fakeAlpaca!;
+  const workers = await startInProcessWorkers({ brokers: { alpaca: venue.adapter } });
+  const account = uniqueAccount('lpart');
+  const stopsAtVenue = () => workingStops(fake);
+  try {
+    await venue.setPrice(100);
+    const ma = { ...MA(venue.symbol), params: { ...MA(venue.symbol).params, quantity: 3 } };
+    const handle = await startSession(client, { account, broker: 'alpaca', tradingEnabled: true, systems: [ma] }, workers.taskQueue);
+    await feedPaced(workers.pool, handle, frames(venue.symbol, [100, 101, 100]));
+    const [pos] = await handle.query(positionsQuery);
+    expect(pos).toMatchObject({ side: 'short', quantity: 3, stop: 105 });
+
+    fake.setScenario({ partial: { qty: 1, rest: 'cancel' } });
+    expect(await handle.executeUpdate(closePositionUpdate, { args: [{ systemId: 'ma', by: 'test' }] })).toBeNull();
+    fake.releaseFills();
+    const trades = await when('the part that filled to be booked', () => handle.query(tradesQuery), (t) => t.length === 1);
+    expect(trades[0]).toMatchObject({ exitReason: 'manual', quantity: 1 });
+    const residual = await when('the residual to be protected', () => handle.query(positionsQuery), (p) => p[0]?.quantity === 2 && stopsAtVenue().length === 1);
+    expect(residual[0]).toMatchObject({ positionRef: pos.positionRef, quantity: 2, stop: 105 });
+    expect(stopsAtVenue().map((o) => [o.qty, o.stop_price])).toEqual([['2', '105']]);
+    expect(fake.positions()).toEqual([expect.objectContaining({ symbol: venue.symbol, side: 'short', qty: -2 })]);
+    await handle.terminate('test done');
+  } finally {
+    fake.setScenario({ partial: undefined });
     await workers.stop();
     await venue.stop();
   }
