@@ -4,11 +4,12 @@
  * the venue holds orders is one order however often it is asked for; a 401 window during a stop check
  * degrades the session (status, search attribute) and it recovers by itself; a refused close (403) keeps
  * the stop at the broker, or shows it not live and places it again; a close cancelled after a partial
- * fill keeps the residual open with a stop of its quantity.
+ * fill keeps the residual open with a stop of its quantity; a session started again for an account with
+ * open positions adopts them as its own, and close-all closes them.
  */
 import type { Client, Connection } from '@temporalio/client';
 import type { Frame } from '../../market/frame';
-import { closePositionUpdate, positionsQuery, reconcileUpdate, statusQuery, tradesQuery } from '../../workflows/definitions';
+import { closeAllUpdate, closePositionUpdate, positionsQuery, reconcileUpdate, statusQuery, tradesQuery } from '../../workflows/definitions';
 import { uniqueAccount } from '../support/env';
 import { until } from '../support/scripted-bars';
 import { feedPaced, startInProcessWorkers, startSession, temporalClient } from '../support/harness';
@@ -179,6 +180,39 @@ test('a close cancelled after a partial fill books the part and keeps the residu
     await handle.terminate('test done');
   } finally {
     fake.setScenario({ partial: undefined });
+    await workers.stop();
+    await venue.stop();
+  }
+});
+
+test('a session stopped with an open position and started again adopts it as its own (system, stop, quantity): close-all closes it at the broker', async () => {
+  const venue = await alpacaVenue();
+  const fake = venue.fakeAlpaca!;
+  const workers = await startInProcessWorkers({ brokers: { alpaca: venue.adapter } });
+  const account = uniqueAccount('lrst');
+  try {
+    await venue.setPrice(100);
+    const config = { account, broker: 'alpaca' as const, tradingEnabled: true, systems: [MA(venue.symbol)] };
+    const first = await startSession(client, config, workers.taskQueue);
+    await feedPaced(workers.pool, first, frames(venue.symbol, [100, 101, 100]));
+    const [pos] = await first.query(positionsQuery);
+    expect(pos).toMatchObject({ systemId: 'ma', side: 'short', quantity: 1, stop: 105 });
+    // What DELETE /sessions/{account} does to the workflow.
+    await first.terminate('stopped by test');
+
+    const again = await startSession(client, config, workers.taskQueue);
+    const adopted = await when('the restarted session to adopt the position', () => again.query(positionsQuery), (p) => p.length === 1);
+    expect(adopted[0]).toMatchObject({ positionRef: pos.positionRef, systemId: 'ma', side: 'short', quantity: 1, stop: 105 });
+    const status = await again.query(statusQuery);
+    expect(status.foreignPositions).toBe(0);
+
+    const trades = await again.executeUpdate(closeAllUpdate, { args: [{ by: 'test' }] });
+    expect(trades).toEqual([expect.objectContaining({ positionRef: pos.positionRef, exitReason: 'manual', quantity: 1 })]);
+    expect(await again.query(positionsQuery)).toEqual([]);
+    expect(fake.positions()).toEqual([]);
+    expect(workingStops(fake)).toEqual([]);
+    await again.terminate('test done');
+  } finally {
     await workers.stop();
     await venue.stop();
   }
