@@ -63,6 +63,19 @@ export const ScriptedParamsSchema = z
 export type ScriptedParams = z.infer<typeof ScriptedParamsSchema>;
 export type ScriptedState = { framesSeen: number };
 
+/**
+ * The script's first step for frame `frame` (what `script.find` answers), by a plain loop: `find` with
+ * an arrow over `frame` made a closure per frame, half of an idle backtest's allocation.
+ */
+function stepAt(script: ScriptedParams['script'], frame: number): ScriptedParams['script'][number] | undefined {
+  for (let i = 0; i < script.length; i++) if (script[i].frame === frame) return script[i];
+  return undefined;
+}
+
+// Bound once: under tsx (per-module CommonJS) each use of an imported binding calls two export getters.
+const NONE = NO_DECISION;
+const lentOutput = decisionOf;
+
 export const scripted: TradingSystem<ScriptedParams, ScriptedState> = {
   name: 'scripted',
   description: 'Follows a script of decisions by frame number (drills, demos, framework tests).',
@@ -72,9 +85,9 @@ export const scripted: TradingSystem<ScriptedParams, ScriptedState> = {
   decide(input: DecisionInput<ScriptedParams, ScriptedState>): DecisionOutput<ScriptedState> {
     const { state } = input;
     const framesSeen = ++state.framesSeen;
-    const step = input.params.script.find((s) => s.frame === framesSeen);
-    if (!step) return decisionOf(input, NO_DECISION, state);
+    const step = stepAt(input.params.script, framesSeen);
+    if (step === undefined) return lentOutput(input, NONE, state);
     const { frame: _frame, ...decision } = step;
-    return decisionOf(input, decision as Decision, state);
+    return lentOutput(input, decision as Decision, state);
   },
 };
