@@ -14,7 +14,7 @@ import { runSync, type Effect } from '../engine/effects';
 import { fixLimits } from '../engine/limits';
 import { SessionEngine } from '../engine/session-engine';
 import { SYSTEM_FAILED, SYSTEM_INVALID_DECISION, frameStep } from '../engine/frame-step';
-import { isFrameColumns, type Frame } from '../market/frame';
+import { isFrameColumns, type Frame, type FrameColumns } from '../market/frame';
 import { timeframeMs } from '../market/timeframe';
 import { getSystem, validateParams } from '../systems/registry';
 import type { OrderRecord } from '../trading/order';
@@ -128,6 +128,171 @@ class BacktestBook {
 }
 
 /**
+ * The bar loop's imports, bound once: under tsx (per-module CommonJS, how `npm run bench:backtest` and the
+ * workers run) each use of an imported binding calls two export getters.
+ */
+const step = frameStep;
+const drive = runSync;
+
+/**
+ * The bar loop, out of `runBacktest`: a small method whose locals and fields keep one type each, so V8
+ * optimises it whole (runBacktest itself ran unoptimised until on-stack replacement, boxing every price
+ * it read from a column: ~96 bytes per bar). The clock and the timers flag are fields (double and
+ * boolean), not variables captured by the ports' closures (a captured number is boxed on each write).
+ */
+class BarLoop implements EnginePorts {
+  clock: number;
+  /** The next deadline is asked again only when it may have moved (see `bar`). */
+  deadlineMayHaveMoved = true;
+  readonly diagnostics = { systemErrors: 0, invalidDecisions: 0, rejectedOrders: 0 };
+  /** The last bar's start (each bar must start after it). */
+  private last = -Infinity;
+  readonly equityTs: Float64Array;
+  readonly equityValue: Float64Array;
+  private engine!: SessionEngine;
+  private venue!: BacktestPaperVenue;
+  private book!: BacktestBook;
+  private answer!: (e: Effect) => unknown;
+  private every = 1;
+  private onProgress: BacktestOptions['onProgress'];
+  private untilProgress = 1;
+  private due: number | null = null;
+  private locks: SessionEngine['state']['locks'] = [];
+  private lockCount = 0;
+  private dailyLossLiftAt!: SessionEngine['state']['dailyLossLiftAt'];
+  private nextFlattenAt!: SessionEngine['state']['nextFlattenAt'];
+
+  constructor(
+    private readonly n: number,
+    private readonly tfMs: number,
+    clock: number,
+  ) {
+    this.clock = clock;
+    // The curve as two columns: no object per bar (see EquityCurve).
+    this.equityTs = new Float64Array(n);
+    this.equityValue = new Float64Array(n);
+  }
+
+  // EnginePorts: the engine's clock is the bar's end; logs count as diagnostics; every patch is taken.
+  now(): number {
+    return this.clock;
+  }
+
+  log(_level: 'info' | 'warn' | 'error', message: string): void {
+    if (message === SYSTEM_FAILED) this.diagnostics.systemErrors++;
+    else if (message === SYSTEM_INVALID_DECISION) this.diagnostics.invalidDecisions++;
+  }
+
+  patched(): boolean {
+    return true;
+  }
+
+  statusChanged(): void {}
+
+  tradingStateChanged(): void {}
+
+  timersChanged(): void {
+    this.deadlineMayHaveMoved = true;
+  }
+
+  wire(engine: SessionEngine, venue: BacktestPaperVenue, book: BacktestBook, answer: (e: Effect) => unknown, every: number, onProgress: BacktestOptions['onProgress']): void {
+    this.engine = engine;
+    this.venue = venue;
+    this.book = book;
+    this.answer = answer;
+    this.every = every;
+    this.untilProgress = every;
+    this.onProgress = onProgress;
+    const { locks, dailyLossLiftAt, nextFlattenAt } = engine.state;
+    this.locks = locks;
+    this.lockCount = locks.length;
+    this.dailyLossLiftAt = dailyLossLiftAt;
+    this.nextFlattenAt = nextFlattenAt;
+  }
+
+  /**
+   * The bars as columns, read into one reused frame (no object per bar). The loop itself touches no
+   * price: it runs once per backtest, so V8 may run it unoptimised (where every number read is boxed),
+   * while `columnBar`, called per bar, is optimised like any hot function.
+   */
+  runColumns(cols: FrameColumns): void {
+    const f: Frame = { symbol: cols.symbol, timeframe: cols.timeframe, start: NaN, open: NaN, high: NaN, low: NaN, close: NaN, volume: NaN };
+    for (let i = 0; i < this.n; i++) this.columnBar(cols, f, i);
+    this.progressDone();
+  }
+
+  /** The bars as frame objects, each checked to be the next of frames[0]'s stream as it is reached. */
+  runFrames(frames: readonly Frame[], symbol: string, timeframe: Frame['timeframe']): void {
+    for (let i = 0; i < this.n; i++) this.frameBar(frames, symbol, timeframe, i);
+    this.progressDone();
+  }
+
+  private columnBar(cols: FrameColumns, f: Frame, i: number): void {
+    f.start = cols.start[i];
+    f.open = cols.open[i];
+    f.high = cols.high[i];
+    f.low = cols.low[i];
+    f.close = cols.close[i];
+    f.volume = cols.volume[i];
+    if (!(f.start > this.last)) throw new BacktestInputError(`frames.start[${i}]: start ${f.start} is not after the previous frame's ${this.last}`);
+    this.last = f.start;
+    this.bar(f, i);
+  }
+
+  private frameBar(frames: readonly Frame[], symbol: string, timeframe: Frame['timeframe'], i: number): void {
+    const f = frames[i];
+    if (!(f.start > this.last) || f.symbol !== symbol || f.timeframe !== timeframe) throw streamError(frames, i, this.last);
+    this.last = f.start;
+    this.bar(f, i);
+  }
+
+  private bar(f: Frame, i: number): void {
+    const { engine, venue, book } = this;
+    const end = f.start + this.tfMs;
+    book.frameStart = f.start;
+    book.frameIndex = i;
+    venue.frame = f;
+    venue.frameEnd = end;
+    // Deadlines (locks lifting, the daily-loss lift, order expiry, flatten at close) fire at their time, before the bar.
+    // A deadline moves only in a step that yields (a trade, a working order, a timer) or says so (timersChanged);
+    // a quiet bar (no generator) moves none, so the deadline cached after the last such step still holds.
+    const { state } = engine;
+    if (this.deadlineMayHaveMoved || state.locks !== this.locks || state.locks.length !== this.lockCount || state.dailyLossLiftAt !== this.dailyLossLiftAt || state.nextFlattenAt !== this.nextFlattenAt) {
+      this.deadlineMayHaveMoved = false;
+      this.due = engine.nextDeadline();
+    }
+    let due = this.due;
+    while (due !== null && due <= end) {
+      this.clock = Math.max(this.clock, due);
+      drive(engine.fireDueTimers(), this.answer);
+      due = this.due = engine.nextDeadline();
+    }
+    this.clock = end;
+    // The engine's frame step, synchronously as far as no effect is needed (engine/frame-step.ts).
+    const rest = step(engine.ctx, f, false);
+    if (rest !== null) {
+      drive(rest, this.answer);
+      this.deadlineMayHaveMoved = true;
+    }
+    this.locks = state.locks;
+    this.lockCount = state.locks.length;
+    this.dailyLossLiftAt = state.dailyLossLiftAt;
+    this.nextFlattenAt = state.nextFlattenAt;
+    this.equityTs[i] = end;
+    this.equityValue[i] = engine.ctx.lastEquity;
+    if (--this.untilProgress === 0) {
+      this.untilProgress = this.every;
+      if (this.onProgress !== undefined) this.onProgress(i + 1, this.n);
+    }
+  }
+
+  private progressDone(): void {
+    const { n, every, onProgress } = this;
+    if (onProgress !== undefined && n % every !== 0) onProgress(n, n);
+  }
+}
+
+/**
  * Runs one system over one stream of frames and returns its trades (as `mt_<account>.trades` rows),
  * orders, working entries, risk refusals, trading-state changes, one equity point per bar and the
  * stats. Throws UnknownSystemError, InvalidSystemParamsError (bad params of a registered system), a
@@ -141,8 +306,6 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const startingBalance = opts.startingBalance ?? paper.initialBalance;
   const account = opts.account ?? 'backtest';
   const systemId = opts.systemId ?? 'bt';
-  const every = Math.max(1, Math.floor(opts.progressEveryBars ?? 10_000));
-  const { onProgress } = opts;
   // Frames as objects, or as columns read through one reused frame (no object per bar).
   const cols = isFrameColumns(opts.frames) ? opts.frames : null;
   const frames = cols === null ? (opts.frames as readonly Frame[]) : [];
@@ -150,7 +313,6 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
   const symbol = cols !== null ? cols.symbol : n > 0 ? frames[0].symbol : 'NONE';
   const timeframe = cols !== null ? cols.timeframe : n > 0 ? frames[0].timeframe : '1m';
   const tfMs = timeframeMs(timeframe);
-  const bar: Frame = { symbol, timeframe, start: NaN, open: NaN, high: NaN, low: NaN, close: NaN, volume: NaN };
 
   const config = SessionConfigSchema.parse({
     account,
@@ -161,23 +323,11 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     protections: opts.protections ?? {},
     schedule: opts.schedule ?? {},
   });
-  const diagnostics = { systemErrors: 0, invalidDecisions: 0, rejectedOrders: 0 };
-  let clock = n === 0 ? 0 : cols !== null ? cols.start[0] : frames[0].start;
-  // The next deadline is asked again only when it may have moved (see the bar loop).
-  let timersChanged = true;
-  const ports: EnginePorts = {
-    now: () => clock,
-    log: (_level, message) => {
-      if (message === SYSTEM_FAILED) diagnostics.systemErrors++;
-      else if (message === SYSTEM_INVALID_DECISION) diagnostics.invalidDecisions++;
-    },
-    patched: () => true,
-    statusChanged: () => undefined,
-    tradingStateChanged: () => undefined,
-    timersChanged: () => {
-      timersChanged = true;
-    },
-  };
+  const loop = new BarLoop(n, tfMs, n === 0 ? 0 : cols !== null ? cols.start[0] : frames[0].start);
+  const { diagnostics } = loop;
+  // The loop is the engine's ports: prototype methods, the same functions in every run (a closure per
+  // run made the optimised bar loop depend on the last run's closures, and lose its code to each GC).
+  const ports: EnginePorts = loop;
   const engine = new SessionEngine({ config, features: { riskEngine: true, accountCurrency: true }, ports, resolveSystem: () => impl, recordEveryFrame: false });
   engine.state.startingBalance = startingBalance;
   // The limits a live session fixes at its start from the broker's balance: the same defaults here.
@@ -191,66 +341,11 @@ export function runBacktest(opts: BacktestOptions): BacktestResult {
     if (e.kind === 'recordOrderIntent' || e.kind === 'prepareAccount' || e.kind === 'loadFrames') return undefined;
     return venue.answer(e);
   };
-
-  // The curve as two columns: no object per bar (see EquityCurve).
-  const equityTs = new Float64Array(n);
-  const equityValue = new Float64Array(n);
-  let last = -Infinity;
-  let untilProgress = every;
-  let due: number | null = null;
-  let { locks, dailyLossLiftAt, nextFlattenAt } = engine.state;
-  let lockCount = locks.length;
-  for (let i = 0; i < n; i++) {
-    let f: Frame;
-    if (cols !== null) {
-      f = bar;
-      f.start = cols.start[i];
-      f.open = cols.open[i];
-      f.high = cols.high[i];
-      f.low = cols.low[i];
-      f.close = cols.close[i];
-      f.volume = cols.volume[i];
-      if (!(f.start > last)) throw new BacktestInputError(`frames.start[${i}]: start ${f.start} is not after the previous frame's ${last}`);
-    } else {
-      f = frames[i];
-      if (!(f.start > last) || f.symbol !== symbol || f.timeframe !== timeframe) throw streamError(frames, i, last);
-    }
-    last = f.start;
-    const end = f.start + tfMs;
-    book.frameStart = f.start;
-    book.frameIndex = i;
-    venue.frame = f;
-    venue.frameEnd = end;
-    // Deadlines (locks lifting, the daily-loss lift, order expiry, flatten at close) fire at their time, before the bar.
-    // A deadline moves only in a step that yields (a trade, a working order, a timer) or says so (timersChanged);
-    // a quiet bar (no generator) moves none, so the deadline cached after the last such step still holds.
-    const { state } = engine;
-    if (timersChanged || state.locks !== locks || state.locks.length !== lockCount || state.dailyLossLiftAt !== dailyLossLiftAt || state.nextFlattenAt !== nextFlattenAt) {
-      timersChanged = false;
-      due = engine.nextDeadline();
-    }
-    while (due !== null && due <= end) {
-      clock = Math.max(clock, due);
-      runSync(engine.fireDueTimers(), answer);
-      due = engine.nextDeadline();
-    }
-    clock = end;
-    // The engine's frame step, synchronously as far as no effect is needed (engine/frame-step.ts).
-    const rest = frameStep(engine.ctx, f, false);
-    if (rest !== null) {
-      runSync(rest, answer);
-      timersChanged = true;
-    }
-    ({ locks, dailyLossLiftAt, nextFlattenAt } = state);
-    lockCount = locks.length;
-    equityTs[i] = end;
-    equityValue[i] = engine.ctx.lastEquity;
-    if (--untilProgress === 0) {
-      untilProgress = every;
-      if (onProgress !== undefined) onProgress(i + 1, n);
-    }
-  }
-  if (onProgress !== undefined && n % every !== 0) onProgress(n, n);
+  loop.wire(engine, venue, book, answer, Math.max(1, Math.floor(opts.progressEveryBars ?? 10_000)), opts.onProgress);
+  if (cols !== null) loop.runColumns(cols);
+  else loop.runFrames(frames, symbol, timeframe);
+  const equityTs = loop.equityTs;
+  const equityValue = loop.equityValue;
 
   diagnostics.rejectedOrders = book.rejectedOrders;
   const openPosition: Position | null = engine.state.positions[systemId] ?? null;
