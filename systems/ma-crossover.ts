@@ -57,6 +57,16 @@ export type MaCrossoverState = WindowAverages & {
 /** What a running session may carry from before the running averages: closes oldest first, nothing else. */
 type LegacyMaCrossoverState = Pick<MaCrossoverState, 'closes' | 'relation' | 'fast' | 'slow'>;
 
+/**
+ * The per-frame imports, bound once. Under tsx (per-module CommonJS, how the bench and the workers run
+ * TypeScript) every use of an imported binding is a call of two export getters; `decide` used four per
+ * frame. Same functions, same values: nothing here can change a decision.
+ */
+const isBuiltFor = builtFor;
+const push = pushClose;
+const lentOutput = decisionOf;
+const NONE = NO_DECISION;
+
 const WARMING_UP: Decision = Object.freeze({ action: 'none', quantity: 0, reason: 'warming up' }) as Decision;
 
 function roundPrice(x: number): number {
@@ -114,19 +124,19 @@ export const maCrossover: TradingSystem<MaCrossoverParams, MaCrossoverState> = O
    */
   decide(input: DecisionInput<MaCrossoverParams, MaCrossoverState>): DecisionOutput<MaCrossoverState> {
     const { frame, params, state } = input;
-    const s: MaCrossoverState = builtFor(state, params) ? state : migrated(state, params);
+    const s: MaCrossoverState = isBuiltFor(state, params) ? state : migrated(state, params);
     const before = s.relation;
-    pushClose(s, frame.close, s);
+    push(s, frame.close, s);
     const { fast, slow } = s;
     if (fast === null || slow === null) {
       s.relation = null;
-      return decisionOf(input, WARMING_UP, s);
+      return lentOutput(input, WARMING_UP, s);
     }
     // Equal averages are not a cross: the previous relation stands until they part.
     const now: MaRelation | null = fast > slow ? 'above' : fast < slow ? 'below' : before;
     s.relation = now;
-    if (before === null || now === null || now === before) return decisionOf(input, NO_DECISION, s);
-    return decisionOf(input, signal(now, frame.close, params, input.portfolio), s);
+    if (before === null || now === null || now === before) return lentOutput(input, NONE, s);
+    return lentOutput(input, signal(now, frame.close, params, input.portfolio), s);
   },
 });
 
